@@ -1,0 +1,40 @@
+# One command per job; pre-commit hooks and .ci/run call these same targets.
+#   make note   serve the notebooks (http://localhost:8080)
+#   make test   run the test suite
+#   make lint   ruff, formatting, boundary checks, marimo check, hadolint (the pre-commit hooks)
+#   make bench  the benchmarks (slow; results in benchmarks/results/)
+# Each target creates .venv on first use and re-installs only when pyproject.toml changes.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.stargazer-installed
+PORT ?= 8080
+HOST ?= 127.0.0.1
+PYTEST_ARGS ?=
+
+.PHONY: note test lint bench install clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Stargazer needs Python 3.11 or newer: set PYTHON=python3.11 (or newer)")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+note: $(STAMP)
+	$(BIN)/stargazer note --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/pre-commit run --all-files --show-diff-on-failure
+
+bench: $(STAMP)
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist src/*.egg-info

@@ -1,0 +1,1 @@
+"""The `stargazer` command line: one click group, one module per command."""

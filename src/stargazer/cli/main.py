@@ -1,0 +1,50 @@
+"""The `stargazer` click group.
+
+Commands live in their own modules and are imported only when invoked, so
+`stargazer --help` stays fast even though the commands use pysam, scanpy and marimo.
+To add a command, write `stargazer/cli/<name>.py` with a click command and list it
+in `COMMANDS` below.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from stargazer import __version__
+
+# command name -> (module, attribute, one-line help shown by `stargazer --help`)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "note": ("stargazer.cli.note", "note", "Open the notebooks in marimo (edit mode by default)."),
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports each command's module only when it is used."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """All command names, sorted."""
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """Import and return the command, or None for an unknown name."""
+        if cmd_name not in COMMANDS:
+            return None
+        module_name, attribute, _ = COMMANDS[cmd_name]
+        return getattr(importlib.import_module(module_name), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List commands with their one-line help, without importing them."""
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="stargazer")
+def cli() -> None:
+    """Stargazer: a research workspace for computational biology.
+
+    Run `stargazer note` to open the notebooks; `stargazer COMMAND --help` explains each command.
+    """
