@@ -16,6 +16,7 @@ from stargazer import __version__
 
 # command name -> (module, attribute, one-line help shown by `stargazer --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "demo": ("stargazer.cli.demo", "demo", "Generate demo data with known truth and register it."),
     "note": ("stargazer.cli.note", "note", "Open the notebooks in marimo (edit mode by default)."),
 }
 

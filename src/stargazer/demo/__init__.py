@@ -1,0 +1,1 @@
+"""Synthetic demo data sets with known truth, generated offline and deterministic by seed."""
