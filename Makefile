@@ -3,6 +3,7 @@
 #   make test   run the test suite
 #   make lint   ruff, formatting, boundary checks, marimo check, hadolint (the pre-commit hooks)
 #   make bench  the benchmarks (slow; results in benchmarks/results/)
+#   make wheel-check  build the wheel, install it into a fresh venv, run the workflow notebooks
 # Each target creates .venv on first use and re-installs only when pyproject.toml changes.
 
 PYTHON ?= python3
@@ -13,7 +14,7 @@ PORT ?= 8080
 HOST ?= 127.0.0.1
 PYTEST_ARGS ?=
 
-.PHONY: note test lint bench install clean
+.PHONY: note test lint bench install clean wheel-check
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Stargazer needs Python 3.11 or newer: set PYTHON=python3.11 (or newer)")'
@@ -35,6 +36,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# The Dockerfile's install steps (scripts/package.sh build + install), plus the notebooks.
+wheel-check:
+	PYTHON=$(PYTHON) scripts/package.sh check
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist src/*.egg-info

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,26 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _forget_flyte_local_db() -> None:
+    """Make flyte reopen its local cache database for the next workspace.
+
+    flyte 2.12 keeps one SQLite connection per process in class attributes of its private
+    `LocalDB`, opened next to whichever config was read first. Without this, a test in a new
+    workspace would read and write the previous workspace's task cache.
+    """
+    from flyte._persistence._db import LocalDB
+
+    with LocalDB._lock:
+        if LocalDB._conn_sync is not None:
+            LocalDB._conn_sync.close()
+        LocalDB._conn_sync = None
+        LocalDB._conn = None
+        LocalDB._initialized = False
+        LocalDB._async_lock = None
+
+
 @pytest.fixture
-def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A scratch workspace with the repo's Flyte config and its own store, as the cwd.
 
     Flyte looks for `./.flyte/config.yaml` before the git root's, so tasks run here keep
@@ -31,7 +50,9 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("STARGAZER_HOME", str(tmp_path / ".stargazer"))
     monkeypatch.delenv("STARGAZER_STORE", raising=False)
-    return tmp_path
+    _forget_flyte_local_db()
+    yield tmp_path
+    _forget_flyte_local_db()
 
 
 @pytest.fixture

@@ -8,3 +8,10 @@ class InvalidAssetError(ValueError):
 
     The message names the file, the problem and the fix.
     """
+
+
+class PromotionError(ValueError):
+    """`stargazer promote-task` refused; nothing was changed.
+
+    The message names the notebook or module, the problem and the fix.
+    """

@@ -16,8 +16,22 @@ from stargazer import __version__
 
 # command name -> (module, attribute, one-line help shown by `stargazer --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
+    "assets": ("stargazer.cli.assets", "assets", "Add, list, export and verify stored assets."),
+    "check-boundary": (
+        "stargazer.cli.check_boundary",
+        "check_boundary",
+        "Check that nothing imports notebooks/ and notebooks use the public SDK.",
+    ),
     "demo": ("stargazer.cli.demo", "demo", "Generate demo data with known truth and register it."),
+    "mcp": ("stargazer.cli.mcp", "mcp", "Serve tasks, workflows and assets to MCP clients."),
+    "new": ("stargazer.cli.new", "new", "Create a scratch notebook from the template."),
     "note": ("stargazer.cli.note", "note", "Open the notebooks in marimo (edit mode by default)."),
+    "promote-task": (
+        "stargazer.cli.promote_task",
+        "promote_task",
+        "Move a task from a notebook cell into the SDK, with a test and a branch.",
+    ),
+    "run": ("stargazer.cli.run", "run", "Run a workflow on stored assets (ids or queries)."),
 }
 
 

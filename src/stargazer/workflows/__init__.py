@@ -4,4 +4,6 @@ Import workflows from here (`from stargazer.workflows import germline_variants`)
 `__all__` sorted.
 """
 
-__all__: list[str] = []
+from stargazer.workflows.germline import germline_variants
+
+__all__ = ["germline_variants"]

@@ -1,0 +1,72 @@
+"""`stargazer new scratch/NAME`: start a scratch notebook from the template."""
+
+from __future__ import annotations
+
+import re
+from importlib.resources import files
+from pathlib import Path
+
+import click
+
+#: Notebook names: a letter, then letters, digits, `_` or `-` (they become module-like files).
+NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
+
+#: The heading line of the template that is replaced by the new notebook's name.
+TEMPLATE_HEADING = "# Scratch notebook: template"
+
+
+def packaged_template() -> str:
+    """The scratch template shipped inside the package (used when no checkout is around)."""
+    return files("stargazer").joinpath("templates", "scratch.py.tmpl").read_text(encoding="utf-8")
+
+
+def template_text(notebooks_dir: Path) -> str:
+    """The workspace's `notebooks/scratch/template.py` if there is one, else the packaged copy."""
+    workspace_template = notebooks_dir / "scratch" / "template.py"
+    if workspace_template.is_file():
+        return workspace_template.read_text(encoding="utf-8")
+    return packaged_template()
+
+
+def parse_target(target: str) -> str:
+    """The NAME in `scratch/NAME` (a trailing `.py` is allowed), or a ClickException."""
+    kind, _, name = target.partition("/")
+    name = name.removesuffix(".py")
+    if kind != "scratch" or not name:
+        raise click.ClickException(
+            f"unknown target {target!r}: use scratch/NAME, e.g. `stargazer new scratch/my_qc`"
+        )
+    if not NAME_PATTERN.fullmatch(name):
+        raise click.ClickException(
+            f"bad notebook name {name!r}: start with a letter and use only letters, digits, "
+            "'_' and '-', e.g. scratch/coverage_qc"
+        )
+    return name
+
+
+@click.command()
+@click.argument("target")
+def new(target: str) -> None:
+    """Create notebooks/scratch/NAME.py from the scratch template.
+
+    TARGET is scratch/NAME. The new notebook shows how to define a task in a cell, run it on
+    real assets and promote it with `stargazer promote-task`. An existing file is never
+    overwritten.
+    """
+    from stargazer.cli.note import default_notebooks_dir
+
+    name = parse_target(target)
+    notebooks_dir = default_notebooks_dir()
+    destination = notebooks_dir / "scratch" / f"{name}.py"
+    if destination.exists():
+        raise click.ClickException(
+            f"{destination} already exists: open it with `stargazer note {destination}` "
+            "or pick another name"
+        )
+    text = template_text(notebooks_dir).replace(TEMPLATE_HEADING, f"# Scratch notebook: {name}", 1)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with destination.open("x", encoding="utf-8") as handle:
+        handle.write(text)
+    click.echo(f"Created {destination}")
+    click.echo(f"Open it with:  stargazer note {destination}")
+    click.echo(f"Run it with:   python {destination}")

@@ -1,0 +1,20 @@
+"""The content-addressed store behind `stargazer.types` (task code uses the types, not this).
+
+See `stargazer.store.local` for the layout and guarantees, `stargazer.store.remote` for the
+S3-compatible remote, `stargazer.store.index` for the query index and
+`stargazer.store.manifest` for the manifest format.
+"""
+
+from stargazer.store.core import Store, open_store
+from stargazer.store.local import LocalStore, default_root, hash_file, workspace_root
+from stargazer.store.remote import RemoteStore
+
+__all__ = [
+    "LocalStore",
+    "RemoteStore",
+    "Store",
+    "default_root",
+    "hash_file",
+    "open_store",
+    "workspace_root",
+]

@@ -1,0 +1,1 @@
+"""General-purpose tools: BWA-MEM (pybwa) and samtools (pysam)."""

@@ -1,0 +1,427 @@
+"""BWA-MEM through pybwa: index a reference and align reads into a sorted, indexed BAM.
+
+pybwa runs bwa's own C code in this process (its alignments match `bwa mem`), but it is a
+library, not the command line, so two things are done here that `bwa mem` does itself:
+
+- **Pairing flags.** With interleaved input pybwa pairs the mates, rescues them and fills in
+  RNEXT/PNEXT/TLEN, but sets no READ1/READ2 (0x40/0x80) and no PROPER_PAIR (0x2) flag, and
+  `bcftools mpileup` then skips every read. `mark_pairs` sets them, judging proper pairs the way
+  bwa does (FR orientation, insert size within the batch's own distribution).
+- **Read names.** `/1` and `/2` suffixes are stripped, and R1/R2 names must agree pair by pair.
+
+Alignment is streamed: reads are aligned in batches of about 10 Mbp per thread (bwa's `-K`),
+each batch is given fixmate-style `MC`/`ms` tags (so `samtools markdup` can run next), sorted
+in memory and written to a temporary BAM; the batches are merged into the final
+coordinate-sorted BAM and indexed. No SAM is written and memory is bounded by the batch size.
+
+    from stargazer.tasks.general.bwa import bwa_index, align_reads
+    bwa_index("ref.fa")                       # ref.fa.amb .ann .bwt .pac .sa
+    stats = align_reads("ref.fa", "s_R1.fq.gz", "s_R2.fq.gz", "s.bam", sample_id="s")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+from stargazer.config import gatk_env
+from stargazer.types import Alignment, Reads, Reference
+
+TOOL = "pybwa"
+#: The BWA index files, by role (as in a `Reference` asset) and file suffix.
+INDEX_SUFFIXES = {"amb": ".amb", "ann": ".ann", "bwt": ".bwt", "pac": ".pac", "sa": ".sa"}
+#: bwa mem's `-K`: bases per batch per thread.
+BATCH_BASES = 10_000_000
+_FLAG_PAIRED, _FLAG_PROPER, _FLAG_UNMAPPED, _FLAG_MATE_UNMAPPED = 0x1, 0x2, 0x4, 0x8
+_FLAG_REVERSE, _FLAG_READ1, _FLAG_READ2 = 0x10, 0x40, 0x80
+_FLAG_SECONDARY, _FLAG_SUPPLEMENTARY = 0x100, 0x800
+
+
+def tool_version() -> str:
+    """The pybwa version that runs (bwa's C code is bundled with it)."""
+    return version("pybwa")
+
+
+def bwa_index(fasta: str | Path) -> dict[str, Path]:
+    """Build the BWA index next to ``fasta`` (``bwa index``); returns role -> path."""
+    from pybwa import BwaIndex
+
+    fasta = Path(fasta)
+    BwaIndex.index(fasta=fasta, prefix=fasta)
+    return {role: Path(f"{fasta}{suffix}") for role, suffix in INDEX_SUFFIXES.items()}
+
+
+def strip_mate_suffix(name: str) -> str:
+    """``read/1`` -> ``read`` (as `bwa mem` does); other names are returned unchanged."""
+    if len(name) > 2 and name[-2] == "/" and name[-1] in "12":
+        return name[:-2]
+    return name
+
+
+@dataclass
+class AlignStats:
+    """Counts from one alignment run."""
+
+    reads: int = 0
+    mapped: int = 0
+    pairs: int = 0
+    proper_pairs: int = 0
+
+    @property
+    def mapping_rate(self) -> float:
+        """Fraction of reads with a primary alignment."""
+        return self.mapped / self.reads if self.reads else 0.0
+
+
+def _record(read, name: str):
+    """A FastxRecord with the stripped name (bwa aborts on pairs whose names differ)."""
+    import pysam
+
+    if name == read.name:
+        return read
+    return pysam.FastxRecord(name=name, sequence=read.sequence, quality=read.quality)
+
+
+def _batches(r1: Path, r2: Path | None, bases_per_batch: int) -> Iterator[tuple[list, list[str]]]:
+    """Yield (queries, names): interleaved R1/R2 records and their stripped names."""
+    import pysam
+
+    with pysam.FastxFile(str(r1)) as first:
+        second = pysam.FastxFile(str(r2)) if r2 else None
+        try:
+            queries: list = []
+            names: list[str] = []
+            bases = 0
+            number = 0
+            for record in first:
+                number += 1
+                name = strip_mate_suffix(record.name)
+                queries.append(_record(record, name))
+                names.append(name)
+                bases += len(record.sequence)
+                if second is not None:
+                    mate = next(second, None)
+                    if mate is None:
+                        raise ValueError(
+                            f"R1 and R2 do not pair: {r2} ends after {number - 1} reads but "
+                            f"{r1} has more (first unpaired: {record.name}). Give the two files "
+                            "of the same sample and run, complete and in the same order."
+                        )
+                    mate_name = strip_mate_suffix(mate.name)
+                    if mate_name != name:
+                        raise ValueError(
+                            f"R1 and R2 do not pair: read {number} is {record.name!r} in {r1} "
+                            f"but {mate.name!r} in {r2}. Give the two files of the same sample "
+                            "and run, in the same order (re-sort them by name if needed)."
+                        )
+                    queries.append(_record(mate, mate_name))
+                    names.append(mate_name)
+                    bases += len(mate.sequence)
+                if bases >= bases_per_batch:
+                    yield queries, names
+                    queries, names, bases = [], [], 0
+            if second is not None and next(second, None) is not None:
+                raise ValueError(
+                    f"R1 and R2 do not pair: {r1} ends after {number} reads but {r2} has more. "
+                    "Give the two files of the same sample and run, complete."
+                )
+            if queries:
+                yield queries, names
+        finally:
+            if second is not None:
+                second.close()
+
+
+def _mate_scores(queries: list) -> np.ndarray:
+    """Per read, the sum of base qualities >= 15 (samtools fixmate's ``ms`` score)."""
+    qualities = [record.quality or "" for record in queries]
+    lengths = np.fromiter((len(q) for q in qualities), dtype=np.int64, count=len(qualities))
+    values = np.frombuffer("".join(qualities).encode(), dtype=np.uint8).astype(np.int64) - 33
+    values[values < 15] = 0
+    sums = np.zeros(len(qualities), dtype=np.int64)
+    if values.size:
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+        nonempty = lengths > 0
+        sums[nonempty] = np.add.reduceat(values, starts[nonempty])
+    return sums
+
+
+def _insert_bounds(inserts: list[int]) -> tuple[int, int]:
+    """Proper-pair insert size bounds from a batch, as bwa's `mem_pestat` computes them."""
+    if len(inserts) < 25:
+        return 0, 10_000  # too few pairs to estimate; accept any sensible FR pair
+    values = np.sort(np.asarray(inserts))
+    p25, p75 = np.percentile(values, [25, 75])
+    iqr = p75 - p25
+    low, high = max(1.0, p25 - 2 * iqr), p75 + 2 * iqr
+    kept = values[(values >= low) & (values <= high)]
+    mean, std = kept.mean(), kept.std()
+    bound_low = max(1.0, p25 - 3 * iqr, mean - 4 * std)
+    bound_high = min(p75 + 3 * iqr, mean + 4 * std)
+    return int(bound_low), int(bound_high + 0.5)
+
+
+def _fr_insert(first, second) -> int | None:
+    """Insert size of an FR pair of primary alignments on one contig, else None."""
+    if first.is_unmapped or second.is_unmapped or first.reference_id != second.reference_id:
+        return None
+    if first.is_reverse == second.is_reverse:
+        return None
+    forward, reverse = (second, first) if first.is_reverse else (first, second)
+    if forward.reference_start > reverse.reference_end:
+        return None
+    return reverse.reference_end - forward.reference_start
+
+
+def mark_pairs(results: list, names: list[str], scores: np.ndarray, stats: AlignStats) -> list:
+    """Set READ1/READ2/PROPER_PAIR, names, and MC/ms tags on interleaved pair results.
+
+    Args:
+        results: pybwa's output, one list of records per query (R1, R2, R1, R2, ...).
+        names: The stripped query names, in the same order.
+        scores: Per query, the fixmate ``ms`` score of that read.
+        stats: Counters to update.
+
+    Returns:
+        All records of the batch, flat.
+    """
+    primaries = []
+    inserts = []
+    for i in range(0, len(results), 2):
+        first = next(r for r in results[i] if not r.flag & (_FLAG_SECONDARY | _FLAG_SUPPLEMENTARY))
+        second = next(
+            r for r in results[i + 1] if not r.flag & (_FLAG_SECONDARY | _FLAG_SUPPLEMENTARY)
+        )
+        primaries.append((first, second))
+        insert = _fr_insert(first, second)
+        if insert is not None and first.mapping_quality > 0 and second.mapping_quality > 0:
+            inserts.append(insert)
+    low, high = _insert_bounds(inserts)
+    records = []
+    for pair_index, (first, second) in enumerate(primaries):
+        insert = _fr_insert(first, second)
+        proper = insert is not None and low <= insert <= high
+        stats.pairs += 1
+        stats.proper_pairs += proper
+        for mate_index, (own, mate, read_flag) in enumerate(
+            ((first, second, _FLAG_READ1), (second, first, _FLAG_READ2))
+        ):
+            query = 2 * pair_index + mate_index
+            mate_score = int(scores[query ^ 1])
+            mate_cigar = None if mate.is_unmapped else mate.cigarstring
+            stats.reads += 1
+            stats.mapped += not own.is_unmapped
+            for record in results[query]:
+                flag = record.flag | _FLAG_PAIRED | read_flag
+                flag = flag | _FLAG_PROPER if proper else flag & ~_FLAG_PROPER
+                record.flag = flag
+                record.query_name = names[query]
+                if mate_cigar is not None:
+                    record.set_tag("MC", mate_cigar, value_type="Z")
+                record.set_tag("ms", mate_score, value_type="i")
+                records.append(record)
+    return records
+
+
+def _sort_key(record) -> tuple[int, int]:
+    tid = record.reference_id
+    return (tid if tid >= 0 else 1 << 30, record.reference_start)
+
+
+def read_group_header(
+    sample_id: str, platform: str = "ILLUMINA", library: str | None = None, unit: str | None = None
+) -> dict[str, str]:
+    """The @RG line for a sample (ID and SM are the sample id unless a unit is given)."""
+    group = {"ID": unit or sample_id, "SM": sample_id, "PL": platform, "LB": library or sample_id}
+    if unit:
+        group["PU"] = unit
+    return group
+
+
+def align_reads(
+    reference: str | Path,
+    r1: str | Path,
+    r2: str | Path | None,
+    out_bam: str | Path,
+    *,
+    sample_id: str,
+    platform: str = "ILLUMINA",
+    library: str | None = None,
+    unit: str | None = None,
+    threads: int = 2,
+    bases_per_thread: int = BATCH_BASES,
+) -> AlignStats:
+    """Align reads with BWA-MEM into a coordinate-sorted, indexed BAM.
+
+    Args:
+        reference: FASTA with its BWA index beside it (``bwa_index``).
+        r1: Reads (FASTQ, gzipped or not); R1 for pairs.
+        r2: R2 of a pair, or None for single-end reads.
+        out_bam: The BAM to write (``.bai`` beside it).
+        sample_id: Read group sample (SM) and, unless ``unit`` is given, ID.
+        platform: Read group platform (PL).
+        library: Read group library (LB); the sample id by default.
+        unit: Platform unit (PU), e.g. flowcell.lane; becomes the read group ID.
+        threads: bwa threads (and BAM compression threads).
+        bases_per_thread: Batch size in bases per thread (bwa's ``-K``).
+
+    Returns:
+        Read, mapping and pairing counts.
+
+    Raises:
+        ValueError: R1 and R2 do not pair.
+    """
+    import pysam
+    from pybwa import BwaIndex, BwaMem, BwaMemOptions
+
+    reference, out_bam = Path(reference), Path(out_bam)
+    paired = r2 is not None
+    group = read_group_header(sample_id, platform, library, unit)
+    options = BwaMemOptions(threads=threads, interleaved_paired_end=paired).finalize()
+    index = BwaIndex(prefix=reference)
+    aligner = BwaMem(index=index)
+    header = index.header.to_dict()
+    for sequence in header["SQ"]:
+        sequence.pop("UR", None)  # a local path: it would make the BAM's bytes depend on it
+    header["RG"] = [group]
+    header["PG"] = [
+        {"ID": "bwa", "PN": "bwa", "VN": f"pybwa-{tool_version()}", "CL": "pybwa BwaMem.align"}
+    ]
+    header["HD"] = {"VN": "1.6", "SO": "coordinate"}
+    stats = AlignStats()
+    workdir = Path(tempfile.mkdtemp(prefix="align-", dir=out_bam.parent))
+    chunks: list[Path] = []
+    try:
+        batches = _batches(Path(r1), Path(r2) if r2 else None, bases_per_thread * threads)
+        for queries, names in batches:
+            results = aligner.align(queries, options)
+            if paired:
+                records = mark_pairs(results, names, _mate_scores(queries), stats)
+            else:
+                records = []
+                for name, alignments in zip(names, results, strict=True):
+                    stats.reads += 1
+                    stats.mapped += not alignments[0].is_unmapped
+                    for record in alignments:
+                        record.query_name = name
+                        records.append(record)
+            for record in records:
+                record.set_tag("RG", group["ID"], value_type="Z")
+            records.sort(key=_sort_key)
+            chunk = workdir / f"chunk{len(chunks):05d}.bam"
+            with pysam.AlignmentFile(str(chunk), "wbu", header=header) as out:
+                for record in records:
+                    out.write(record)
+            chunks.append(chunk)
+        _merge_sorted(chunks, out_bam, header, threads)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    pysam.index("-@", str(threads), str(out_bam), catch_stdout=False)
+    return stats
+
+
+def _merge_sorted(chunks: list[Path], out_bam: Path, header: dict, threads: int) -> None:
+    """Merge coordinate-sorted, uncompressed chunk BAMs into one compressed BAM."""
+    import pysam
+
+    if not chunks:
+        with pysam.AlignmentFile(str(out_bam), "wb", header=header):
+            return
+    pysam.samtools.merge(
+        "-f",
+        "-c",
+        "-p",
+        "--no-PG",
+        "-@",
+        str(threads),
+        "-o",
+        str(out_bam),
+        *map(str, chunks),
+        catch_stdout=False,
+    )
+
+
+@gatk_env.task
+async def align(
+    reference: Reference,
+    reads: Reads,
+    library: str = "",
+    unit: str = "",
+    threads: int = 2,
+    min_mapping_rate: float = 0.5,
+) -> Alignment:
+    """Align a sample's reads with BWA-MEM into a sorted, indexed BAM (duplicates not marked).
+
+    Args:
+        reference: A reference with its BWA index (the output of `prepare_reference`).
+        reads: Paired or single-end reads; the read group's SM and PL come from it.
+        library: Read group library (LB); the sample id by default.
+        unit: Platform unit (PU), e.g. flowcell.lane; becomes the read group ID if given.
+        threads: BWA threads.
+        min_mapping_rate: Stop with an error, registering nothing, when fewer reads map.
+
+    Returns:
+        The coordinate-sorted alignment with ``MC``/``ms`` mate tags, ready for
+        `mark_duplicates`.
+
+    Raises:
+        ValueError: The reference has no BWA index, R1/R2 do not pair, or too few reads map.
+    """
+    missing = [role for role in INDEX_SUFFIXES if role not in reference.files]
+    if missing:
+        raise ValueError(
+            f"reference {reference.names.get('primary', reference.id)} ({reference.id}) has no "
+            f"BWA index ({', '.join(missing)} missing): run prepare_reference on it first and "
+            "align to the reference it returns"
+        )
+    fasta = await reference.fetch()
+    r1 = await reads.fetch()
+    r2 = reads.companion("r2") if reads.paired else None
+    sample = reads.sample_id or "sample"
+    with tempfile.TemporaryDirectory(prefix="stargazer-align-") as work:
+        bam = Path(work) / f"{sample}.bam"
+        stats = await asyncio.to_thread(
+            align_reads,
+            fasta,
+            r1,
+            r2,
+            bam,
+            sample_id=sample,
+            platform=reads.platform or "ILLUMINA",
+            library=library or None,
+            unit=unit or None,
+            threads=threads,
+        )
+        if stats.mapping_rate < min_mapping_rate:
+            raise ValueError(
+                f"only {stats.mapping_rate:.1%} of the {stats.reads} reads of sample {sample} "
+                f"({reads.names['primary']}) map to {reference.names['primary']}; "
+                f"min_mapping_rate is {min_mapping_rate:.0%}. The reads probably come from "
+                "another organism or the wrong reference (or are adapter dimers): check the "
+                "sample and the reference build. Nothing was registered."
+            )
+        return await Alignment.create(
+            bam,
+            companions={"bai": f"{bam}.bai"},
+            parents=[reference, reads],
+            tool=TOOL,
+            tool_version=tool_version(),
+            params={
+                "library": library,
+                "unit": unit,
+                "paired": reads.paired,
+                "mapping_rate": round(stats.mapping_rate, 6),
+                "proper_pairs": stats.proper_pairs,
+            },
+            sample_id=sample,
+            reference_id=reference.id,
+            sorted=True,
+            duplicates_marked=False,
+        )

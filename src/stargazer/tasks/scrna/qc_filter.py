@@ -1,0 +1,169 @@
+"""`qc_filter`: drop empty, dying and doublet cells and rarely seen genes.
+
+Per cell, scanpy's QC metrics are computed and kept in `obs` (`n_genes_by_counts`,
+`total_counts`, `pct_counts_mt`, and scrublet's `doublet_score` / `predicted_doublet`);
+mitochondrial genes are those named `MT-` (human) or `mt-` (mouse) and are flagged in
+`var["mt"]`. A cell is kept when it has at least `min_genes` genes and `min_counts` counts, at
+most `max_pct_mt` % mitochondrial counts and is not a predicted doublet; then a gene is kept when
+it is seen in at least `min_cells` of the kept cells.
+
+Thresholds that would keep no cell are refused with the threshold to blame and a value that
+would keep cells, instead of producing an empty asset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from stargazer.config import scrna_env
+from stargazer.tasks.scrna.common import load, store
+from stargazer.types import AnnData
+
+if TYPE_CHECKING:
+    import anndata as ad
+
+STAGE = "qc"
+
+
+def _explain_empty(metrics: dict[str, tuple[np.ndarray, float, str]], n_cells: int) -> str:
+    """Which threshold removes every cell, and a value that keeps half of them."""
+    blame = []
+    for name, (values, threshold, sense) in metrics.items():
+        keeps = values >= threshold if sense == "min" else values <= threshold
+        if not keeps.any():
+            median = float(np.median(values))
+            best = float(values.max() if sense == "min" else values.min())
+            blame.append(
+                f"{name}={threshold:g} removes all {n_cells} cells (the best cell has "
+                f"{best:g}; {name}={median:g} keeps about half)"
+            )
+    if not blame:
+        blame.append(
+            "each threshold keeps some cells but together they keep none; loosen one of "
+            + ", ".join(f"{name}={threshold:g}" for name, (_, threshold, _) in metrics.items())
+        )
+    return "; ".join(blame)
+
+
+def filter_cells(
+    adata: ad.AnnData,
+    *,
+    min_genes: int = 200,
+    min_counts: int = 0,
+    max_pct_mt: float = 20.0,
+    min_cells: int = 3,
+    remove_doublets: bool = True,
+    random_state: int = 0,
+    source: str = "the matrix",
+) -> ad.AnnData:
+    """Compute QC metrics, detect doublets, filter cells and genes, in place.
+
+    Args:
+        adata: Raw counts, cells x genes.
+        min_genes: Fewest detected genes a cell may have.
+        min_counts: Fewest total counts a cell may have.
+        max_pct_mt: Highest percentage of counts from mitochondrial genes.
+        min_cells: Fewest kept cells a gene must be detected in.
+        remove_doublets: Drop cells scrublet calls doublets (scores are kept either way).
+        random_state: Seed for scrublet's simulated doublets.
+        source: Name of the data for error messages.
+
+    Returns:
+        `adata`, filtered, with QC metrics in `obs` and `var`.
+
+    Raises:
+        ValueError: The thresholds keep no cell or no gene (the message says which).
+    """
+    import scanpy as sc
+
+    names = adata.var_names.str
+    adata.var["mt"] = np.asarray(names.startswith("MT-") | names.startswith("mt-"))
+    sc.pp.calculate_qc_metrics(adata, qc_vars=["mt"], percent_top=None, log1p=False, inplace=True)
+    n_cells = adata.n_obs
+    metrics = {
+        "min_genes": (adata.obs["n_genes_by_counts"].to_numpy(), min_genes, "min"),
+        "min_counts": (adata.obs["total_counts"].to_numpy(), min_counts, "min"),
+        "max_pct_mt": (adata.obs["pct_counts_mt"].to_numpy(), max_pct_mt, "max"),
+    }
+    keep = np.ones(n_cells, dtype=bool)
+    for values, threshold, sense in metrics.values():
+        keep &= values >= threshold if sense == "min" else values <= threshold
+    if not keep.any():
+        raise ValueError(f"{source}: QC keeps no cell: {_explain_empty(metrics, n_cells)}")
+    adata._inplace_subset_obs(keep)
+
+    if adata.n_obs >= 30:  # scrublet needs a few dozen cells for its simulated doublets
+        sc.pp.scrublet(adata, random_state=random_state, verbose=False)
+    else:
+        adata.obs["doublet_score"] = 0.0
+        adata.obs["predicted_doublet"] = False
+    if remove_doublets:
+        singlets = ~adata.obs["predicted_doublet"].to_numpy(dtype=bool)
+        adata._inplace_subset_obs(singlets)
+
+    detected = np.asarray((adata.X > 0).sum(axis=0)).ravel()
+    genes = detected >= min_cells
+    if not genes.any():
+        raise ValueError(
+            f"{source}: QC keeps no gene: min_cells={min_cells} but the most widely detected "
+            f"gene is seen in {int(detected.max())} of {adata.n_obs} kept cells; "
+            f"use min_cells={max(int(detected.max()), 1)} or lower"
+        )
+    adata._inplace_subset_var(genes)
+    adata.uns.setdefault("stargazer", {})["qc_summary"] = {
+        "cells_in": int(n_cells),
+        "cells_failing_thresholds": int(n_cells - keep.sum()),
+        "doublets_removed": int(keep.sum() - adata.n_obs),
+        "cells_out": int(adata.n_obs),
+        "genes_in": int(len(detected)),
+        "genes_out": int(genes.sum()),
+    }
+    return adata
+
+
+@scrna_env.task
+async def qc_filter(
+    data: AnnData,
+    min_genes: int = 200,
+    min_counts: int = 0,
+    max_pct_mt: float = 20.0,
+    min_cells: int = 3,
+    remove_doublets: bool = True,
+    random_state: int = 0,
+) -> AnnData:
+    """Filter cells by QC metrics and doublets, and genes by detection; the `qc` stage.
+
+    Args:
+        data: A `raw` AnnData asset.
+        min_genes: Fewest detected genes a cell may have.
+        min_counts: Fewest total counts a cell may have.
+        max_pct_mt: Highest percentage of mitochondrial counts (`MT-` / `mt-` genes).
+        min_cells: Fewest kept cells a gene must be detected in.
+        remove_doublets: Drop scrublet's predicted doublets.
+        random_state: Seed for scrublet.
+
+    Returns:
+        The `qc` AnnData asset, QC metrics in `obs`.
+    """
+    params = {
+        "min_genes": min_genes,
+        "min_counts": min_counts,
+        "max_pct_mt": max_pct_mt,
+        "min_cells": min_cells,
+        "remove_doublets": remove_doublets,
+        "random_state": random_state,
+    }
+    adata = await load(data)
+    filtered = await asyncio.to_thread(
+        filter_cells, adata, source=f"{data.sample_id or data.id} ({data.stage})", **params
+    )
+    del adata
+    return await store(
+        filtered, stage=STAGE, params=params, parents=[data], sample_id=data.sample_id
+    )
+
+
+__all__ = ["filter_cells", "qc_filter"]

@@ -1,0 +1,236 @@
+"""Read count matrices as Cell Ranger and friends write them.
+
+- a Matrix Market folder: `matrix.mtx` + `barcodes.tsv` + `genes.tsv` (Cell Ranger 2) or
+  `features.tsv` (Cell Ranger 3+), each gzipped or not (`filtered_feature_bc_matrix/`),
+- a 10x HDF5 file (`filtered_feature_bc_matrix.h5`, either layout),
+- an AnnData `.h5ad` (counts in `X`, or in a layer you name).
+
+Genes are named by symbol (the Ensembl ids go to `var["gene_ids"]`); for Cell Ranger 3+ only
+"Gene Expression" features are kept. Shape mismatches between the matrix and its barcode or
+feature list are refused with the counts on each side.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    import anndata as ad
+
+_MATRIX = ("matrix.mtx", "matrix.mtx.gz")
+_BARCODES = ("barcodes.tsv", "barcodes.tsv.gz")
+_FEATURES = ("features.tsv", "features.tsv.gz", "genes.tsv", "genes.tsv.gz")
+
+
+def read_counts(path: str | Path, layer: str = "") -> ad.AnnData:
+    """Read a 10x folder, a 10x `.h5` or an `.h5ad` into memory.
+
+    Args:
+        path: The folder holding `matrix.mtx[.gz]`, or the `.h5` / `.h5ad` file.
+        layer: For an `.h5ad`, the layer holding raw counts ("" means `X`).
+
+    Returns:
+        Cells x genes, with the matrix as float32 CSR.
+
+    Raises:
+        FileNotFoundError: Nothing at `path`, or a folder without a 10x matrix.
+        ValueError: The files disagree with each other or cannot be parsed.
+    """
+    source = Path(path)
+    if not source.exists():
+        raise FileNotFoundError(f"{source}: no such file or folder")
+    if source.is_dir():
+        return read_10x_mtx(source)
+    suffix = source.name.lower()
+    if suffix.endswith(".h5ad"):
+        return read_h5ad_counts(source, layer)
+    if suffix.endswith((".h5", ".hdf5")):
+        return read_10x_h5(source)
+    if suffix.endswith((".mtx", ".mtx.gz")):
+        return read_10x_mtx(source.parent)
+    raise ValueError(
+        f"{source}: not a 10x folder, .h5 or .h5ad; pass the folder holding matrix.mtx.gz, "
+        "barcodes.tsv.gz and features.tsv.gz, a 10x .h5 or an AnnData .h5ad"
+    )
+
+
+def _find(folder: Path, names: tuple[str, ...], what: str) -> Path:
+    for name in names:
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(
+        f"{folder}: no {what} file (looked for {', '.join(names)}); a 10x folder holds "
+        "matrix.mtx, barcodes.tsv and features.tsv (or genes.tsv), each optionally gzipped"
+    )
+
+
+def _open(path: Path) -> BinaryIO:
+    with open(path, "rb") as handle:
+        gzipped = handle.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if gzipped else open(path, "rb")  # type: ignore[return-value]
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    with _open(path) as handle:
+        try:
+            return pd.read_csv(handle, sep="\t", header=None, dtype=str, keep_default_na=False)
+        except pd.errors.EmptyDataError:
+            return pd.DataFrame()
+        except (pd.errors.ParserError, UnicodeDecodeError, OSError) as err:
+            raise ValueError(f"{path}: not a tab-separated table ({err})") from err
+
+
+def read_10x_mtx(folder: str | Path) -> ad.AnnData:
+    """Read a Cell Ranger Matrix Market folder (v2 `genes.tsv` or v3 `features.tsv`).
+
+    Raises:
+        FileNotFoundError: A file of the three is missing.
+        ValueError: The matrix does not match the barcodes or features, or cannot be parsed.
+    """
+    import anndata
+    import scipy.io
+    import scipy.sparse as sp
+
+    folder = Path(folder)
+    matrix_path = _find(folder, _MATRIX, "matrix.mtx")
+    barcodes_path = _find(folder, _BARCODES, "barcodes.tsv")
+    features_path = _find(folder, _FEATURES, "features.tsv / genes.tsv")
+    with _open(matrix_path) as handle:
+        try:
+            matrix = scipy.io.mmread(handle)
+        except (ValueError, OSError, EOFError) as err:
+            raise ValueError(f"{matrix_path}: not a Matrix Market file ({err})") from err
+    matrix = sp.csr_matrix(matrix.T, dtype=np.float32)
+    barcodes = _read_table(barcodes_path)
+    features = _read_table(features_path)
+    n_cells, n_genes = matrix.shape
+    if len(barcodes) != n_cells or len(features) != n_genes:
+        swapped = len(barcodes) == n_genes and len(features) == n_cells
+        hint = (
+            " (the matrix looks transposed: 10x writes genes as rows, cells as columns)"
+            if swapped
+            else "; the three files must come from the same Cell Ranger output folder"
+        )
+        raise ValueError(
+            f"{matrix_path}: the matrix has {n_genes} feature rows and {n_cells} barcode "
+            f"columns, but {features_path.name} lists {len(features)} features and "
+            f"{barcodes_path.name} lists {len(barcodes)} barcodes{hint}"
+        )
+    if features.shape[1] < 2:
+        raise ValueError(
+            f"{features_path}: expected gene id and gene name columns, found "
+            f"{features.shape[1]} column(s)"
+        )
+    var = pd.DataFrame({"gene_ids": features[0].to_numpy()}, index=features[1].to_numpy())
+    if features.shape[1] >= 3:
+        var["feature_types"] = features[2].to_numpy()
+    adata = anndata.AnnData(
+        X=matrix, obs=pd.DataFrame(index=barcodes[0].to_numpy()), var=var
+    )
+    return _gene_expression_only(adata)
+
+
+def read_10x_h5(path: str | Path) -> ad.AnnData:
+    """Read a Cell Ranger HDF5 matrix (v2 per-genome groups or v3 `matrix` group).
+
+    Raises:
+        ValueError: The file is not a 10x matrix or its parts disagree.
+    """
+    import anndata
+    import h5py
+    import scipy.sparse as sp
+
+    path = Path(path)
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as err:
+        raise ValueError(f"{path}: not an HDF5 file ({err})") from err
+    with handle:
+        if "matrix" in handle:
+            group = handle["matrix"]
+            features = group["features"]
+            names = features["name"][:]
+            ids = features["id"][:]
+            types = features["feature_type"][:] if "feature_type" in features else None
+        elif len(handle.keys()) == 1 and "genes" in handle[next(iter(handle.keys()))]:
+            group = handle[next(iter(handle.keys()))]  # v2: one group named after the genome
+            names = group["gene_names"][:]
+            ids = group["genes"][:]
+            types = None
+        else:
+            raise ValueError(
+                f"{path}: not a 10x HDF5 matrix (no 'matrix' group and no genome group with "
+                f"'genes'; found {sorted(handle.keys())}); an AnnData file should end in .h5ad"
+            )
+        try:
+            n_genes, n_cells = (int(x) for x in group["shape"][:])
+            matrix = sp.csc_matrix(
+                (group["data"][:], group["indices"][:], group["indptr"][:]),
+                shape=(n_genes, n_cells),
+            )
+        except (KeyError, ValueError) as err:
+            raise ValueError(f"{path}: the sparse matrix in {group.name} is broken ({err})") from err
+        barcodes = group["barcodes"][:]
+    if len(barcodes) != n_cells or len(names) != n_genes:
+        raise ValueError(
+            f"{path}: the matrix shape is {n_genes} features x {n_cells} barcodes, but the file "
+            f"lists {len(names)} features and {len(barcodes)} barcodes"
+        )
+    var = pd.DataFrame({"gene_ids": _text(ids)}, index=_text(names))
+    if types is not None:
+        var["feature_types"] = _text(types)
+    adata = anndata.AnnData(
+        X=sp.csr_matrix(matrix.T, dtype=np.float32),
+        obs=pd.DataFrame(index=_text(barcodes)),
+        var=var,
+    )
+    return _gene_expression_only(adata)
+
+
+def read_h5ad_counts(path: str | Path, layer: str = "") -> ad.AnnData:
+    """Read an `.h5ad`, taking the counts from `layer` when one is named.
+
+    Raises:
+        ValueError: The file cannot be opened, or the layer is missing.
+    """
+    import anndata
+    import scipy.sparse as sp
+
+    path = Path(path)
+    try:
+        adata = anndata.read_h5ad(path)
+    except (OSError, KeyError, ValueError, TypeError) as err:
+        raise ValueError(f"{path}: anndata cannot read it ({type(err).__name__}: {err})") from err
+    if layer:
+        if layer not in adata.layers:
+            present = ", ".join(adata.layers.keys()) or "none"
+            raise ValueError(f"{path}: no layer {layer!r} (layers: {present})")
+        adata.X = adata.layers[layer]
+    adata.layers.clear()
+    adata.raw = None
+    if sp.issparse(adata.X):
+        adata.X = sp.csr_matrix(adata.X, dtype=np.float32)
+    elif adata.X is not None:
+        adata.X = np.asarray(adata.X, dtype=np.float32)
+    return adata
+
+
+def _text(values: np.ndarray) -> np.ndarray:
+    return np.array([v.decode() if isinstance(v, bytes) else str(v) for v in values], dtype=object)
+
+
+def _gene_expression_only(adata: ad.AnnData) -> ad.AnnData:
+    if "feature_types" not in adata.var:
+        return adata
+    keep = (adata.var["feature_types"] == "Gene Expression").to_numpy()
+    if keep.all() or not keep.any():
+        return adata
+    return adata[:, keep].copy()
+
+
+__all__ = ["read_10x_h5", "read_10x_mtx", "read_counts", "read_h5ad_counts"]

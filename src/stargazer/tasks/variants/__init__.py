@@ -1,0 +1,1 @@
+"""Variant tools: bcftools (pysam) and accuracy against a truth set."""

@@ -1,0 +1,114 @@
+"""What a file really is, from its first bytes.
+
+Used to name the problem when a type label does not match the content (a VCF added as an
+alignment, a text file named `.bam`).
+"""
+
+from __future__ import annotations
+
+import zlib
+from pathlib import Path
+
+HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+GZIP_MAGIC = b"\x1f\x8b"
+#: The empty BGZF block that ends every complete BGZF file (BAM, bgzipped VCF).
+BGZF_EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+
+#: What each detected format should be added as.
+SUGGESTED_TYPE = {
+    "bam": "alignment",
+    "sam": "alignment (convert it to BAM first)",
+    "cram": "alignment (convert it to BAM first)",
+    "vcf": "variants",
+    "bcf": "variants (convert it to VCF first)",
+    "fastq": "reads",
+    "fasta": "reference",
+    "hdf5": "anndata",
+    "text": "table",
+}
+
+DESCRIPTION = {
+    "bam": "a BAM file",
+    "sam": "a SAM (text) file",
+    "cram": "a CRAM file",
+    "vcf": "a VCF file",
+    "bcf": "a BCF file",
+    "fastq": "a FASTQ file",
+    "fasta": "a FASTA file",
+    "hdf5": "an HDF5 (h5ad) file",
+    "gzip": "a gzip file of unknown content",
+    "text": "a text file",
+    "binary": "a binary file of unknown format",
+    "empty": "an empty file",
+}
+
+
+def _head(path: Path, size: int = 65536) -> tuple[bytes, bool]:
+    """The first bytes of the file's content (decompressed if gzip) and whether it was gzip."""
+    with open(path, "rb") as handle:
+        raw = handle.read(size)
+    if not raw.startswith(GZIP_MAGIC):
+        return raw, False
+    try:
+        return zlib.decompressobj(31).decompress(raw, size), True
+    except zlib.error:
+        return b"", True
+
+
+def sniff(path: Path) -> str:
+    """A short label for the file's format: bam, vcf, fastq, fasta, hdf5, text, ..."""
+    head, gz = _head(path)
+    if not head:
+        return "gzip" if gz else "empty"
+    if head.startswith(b"BAM\x01"):
+        return "bam"
+    if head.startswith(b"BCF"):
+        return "bcf"
+    if head.startswith(b"CRAM"):
+        return "cram"
+    if head.startswith(HDF5_MAGIC):
+        return "hdf5"
+    if head.startswith(b"##fileformat=VCF"):
+        return "vcf"
+    if head.startswith((b"@HD\t", b"@SQ\t", b"@RG\t", b"@PG\t", b"@CO\t")):
+        return "sam"
+    if head.startswith(b"@"):
+        return "fastq"
+    if head.startswith(b">"):
+        return "fasta"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as err:
+        # a multi-byte character cut at the end of the sample is still text
+        if err.start < len(head) - 4:
+            return "gzip" if gz else "binary"
+    return "gzip" if gz and b"\0" in head else ("binary" if b"\0" in head else "text")
+
+
+def describe(label: str) -> str:
+    """`bam` -> `a BAM file`."""
+    return DESCRIPTION.get(label, label)
+
+
+def mismatch(path: Path, label: str, expected: str, kind: str) -> str:
+    """The message for a file whose content is not what its type needs."""
+    suggestion = SUGGESTED_TYPE.get(label)
+    fix = f"add it as --type {suggestion}" if suggestion else f"give a valid {expected} file"
+    return f"{path}: expected {expected} (type {kind}), but it is {describe(label)}; {fix}"
+
+
+def is_bgzf(path: Path) -> bool:
+    """Whether the file is BGZF (blocked gzip: BAM, bgzip) rather than plain gzip."""
+    with open(path, "rb") as handle:
+        head = handle.read(18)
+    return len(head) >= 16 and head[:4] == b"\x1f\x8b\x08\x04" and head[12:14] == b"BC"
+
+
+def has_bgzf_eof(path: Path) -> bool:
+    """Whether a BGZF file ends with its end-of-file block (i.e. it is not truncated)."""
+    size = path.stat().st_size
+    if size < len(BGZF_EOF):
+        return False
+    with open(path, "rb") as handle:
+        handle.seek(size - len(BGZF_EOF))
+        return handle.read() == BGZF_EOF

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from tests.stargazer.types.builders import nothing_registered, write_bam, write_h5ad
+
+from stargazer.errors import InvalidAssetError
+from stargazer.types import AnnData
+
+
+def test_shape_is_read_from_the_file(workspace):
+    import anndata
+
+    data = asyncio.run(AnnData.create(write_h5ad(workspace / "pbmc.h5ad"), stage="raw"))
+    assert (data.n_obs, data.n_vars, data.stage) == (12, 8, "raw")
+    assert anndata.read_h5ad(asyncio.run(data.fetch())).shape == (12, 8)
+
+
+def test_wrong_shape_corrupt_file_and_wrong_type(workspace):
+    h5ad = write_h5ad(workspace / "a.h5ad")
+    with pytest.raises(InvalidAssetError, match="n_obs=99 was given but the file has 12"):
+        asyncio.run(AnnData.create(h5ad, n_obs=99))
+    corrupt = workspace / "corrupt.h5ad"
+    corrupt.write_bytes(h5ad.read_bytes()[:2048])
+    with pytest.raises(InvalidAssetError, match=r"corrupt\.h5ad: anndata cannot open it"):
+        asyncio.run(AnnData.create(corrupt))
+    with pytest.raises(InvalidAssetError, match=r"it is a BAM file; add it as --type alignment"):
+        asyncio.run(AnnData.create(write_bam(workspace / "x.h5ad")))
+    assert nothing_registered(workspace / ".stargazer")
