@@ -5,7 +5,7 @@
 #
 # Stages:
 #   base  the stargazer wheel (src/stargazer only) installed as a normal, non-editable package
-#         into /opt/venv with its dependencies, by the same scripts/package.sh steps that
+#         into /home/stargazer/venv with its dependencies, by the same scripts/package.sh steps that
 #         `make wheel-check` runs in CI; a non-root user `stargazer`.
 #   note  base + the notebooks, the Flyte config and marimo.toml (as the user's marimo config:
 #         AI rules and the `stargazer mcp` server); serves `marimo edit` on 0.0.0.0:8080.
@@ -28,12 +28,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    VIRTUAL_ENV=/opt/venv \
-    PATH=/opt/venv/bin:$PATH
+    VIRTUAL_ENV=/home/stargazer/venv \
+    PATH=/home/stargazer/venv/bin:$PATH
 
-# The user owns /opt/venv so the devcontainer can add an editable install over the wheel.
+# The environment lives in the user's home: the devcontainer adds an editable install over the
+# wheel, and when it maps the user to the host's UID it re-owns the home folder, venv included.
 RUN useradd --create-home --no-log-init --uid 1000 --shell /bin/bash stargazer \
-    && install -d -o stargazer -g stargazer /opt/venv /build /home/stargazer/workspace
+    && install -d -o stargazer -g stargazer /build /home/stargazer/venv \
+        /home/stargazer/workspace
 USER 1000:1000
 
 WORKDIR /build
@@ -41,7 +43,7 @@ COPY --chown=stargazer:stargazer pyproject.toml README.md ./
 COPY --chown=stargazer:stargazer src/ src/
 COPY --chown=stargazer:stargazer scripts/package.sh scripts/package.sh
 RUN scripts/package.sh build /tmp/dist \
-    && scripts/package.sh install /tmp/dist /opt/venv \
+    && scripts/package.sh install /tmp/dist /home/stargazer/venv \
     && rm -rf /tmp/dist /build/*
 
 WORKDIR /home/stargazer/workspace

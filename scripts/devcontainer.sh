@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The devcontainer's lifecycle commands (.devcontainer/devcontainer.json), run in the workspace
-# with the image's environment active ($VIRTUAL_ENV, /opt/venv in the `note` image).
+# with the image's environment active ($VIRTUAL_ENV, /home/stargazer/venv in the `note` image).
 #
 #   scripts/devcontainer.sh create   onCreateCommand: point .venv at the environment (the
 #                                    Makefile and the pre-commit hooks use .venv), install the
@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 die() { echo "devcontainer.sh: $*" >&2; exit 1; }
 env_dir() {
-    [ -n "${VIRTUAL_ENV:-}" ] || die "VIRTUAL_ENV is not set: run inside the image's environment (/opt/venv)"
+    [ -n "${VIRTUAL_ENV:-}" ] || die "VIRTUAL_ENV is not set: run inside the image's environment (/home/stargazer/venv)"
     echo "$VIRTUAL_ENV"
 }
 

@@ -60,7 +60,9 @@ notebooks() {
     for notebook in "$@"; do
         echo "== $notebook (installed wheel, workspace $work)" >&2
         if ! (cd "$work" && env -u PYTHONPATH STARGAZER_HOME="$work/.stargazer" \
-            "$venv/bin/python" "$(cd "$(dirname "$notebook")" && pwd)/$(basename "$notebook")" >/dev/null); then
+            "$venv/bin/python" "$(cd "$(dirname "$notebook")" && pwd)/$(basename "$notebook")" \
+            >"$work/notebook.log" 2>&1); then
+            tail -n 40 "$work/notebook.log" >&2
             rm -rf "$work"
             die "$notebook failed against the installed wheel: it may need something outside the public SDK"
         fi

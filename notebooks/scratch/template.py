@@ -108,7 +108,8 @@ def _():
 
     The command copies the function with its decorator, signature and docstring, resolves
     its imports, refuses if it depends on notebook-only state, never overwrites existing code,
-    and writes a test that runs it. Then put on the dev hat: `make test`, `make lint`.
+    and writes a test that runs it (add `--dry-run` to see the diff first). Then put on the
+    dev hat: `make test`, `make lint`.
     """)
     return
 

@@ -124,7 +124,7 @@ def _(profile, window):
         alt.Chart(frame)
         .mark_line()
         .encode(x="position (kb):Q", y=alt.Y("GC:Q", scale=alt.Scale(zero=False)), color="contig:N")
-        .properties(height=220, title="GC content along each contig")
+        .properties(width=600, height=220, title="GC content along each contig")
     )
     mo.ui.altair_chart(chart)
     return

@@ -6,7 +6,7 @@ over streamable HTTP on loopback with `--http PORT`. Tasks and workflows are dis
 input without touching this module.
 
 Inputs are validated before anything runs: scalars against the task's signature, and asset
-parameters resolved from an asset id (`"sha256:..."`-style ids from `query_assets`) or a
+parameters resolved from an asset id (`"reads-3f2a..."`, as `query_assets` returns) or a
 metadata query (`{"sample_id": "s1"}`, which must match exactly one asset of the parameter's
 type). Every failure comes back as an MCP tool error whose message says what to fix; the
 server itself keeps running.
@@ -87,15 +87,10 @@ def _hints(entry: Entry) -> dict[str, Any]:
     return typing.get_type_hints(entry.task.func)
 
 
-def _asset_base() -> type | None:
-    """`stargazer.types.Asset`, or None while the asset types are not installed."""
-    try:
-        types_module = importlib.import_module("stargazer.types")
-    except ModuleNotFoundError as err:
-        if err.name != "stargazer.types":
-            raise
-        return None
-    return getattr(types_module, "Asset", None)
+def _asset_base() -> type:
+    from stargazer.types import Asset
+
+    return Asset
 
 
 def _unwrap(annotation: Any) -> tuple[Any, bool, bool]:
@@ -115,9 +110,8 @@ def _unwrap(annotation: Any) -> tuple[Any, bool, bool]:
 
 def _asset_class(annotation: Any) -> tuple[type | None, bool]:
     """The asset class a parameter takes (and whether it takes a list), or (None, False)."""
-    base = _asset_base()
     inner, many, _ = _unwrap(annotation)
-    if base is not None and inspect.isclass(inner) and issubclass(inner, base):
+    if inspect.isclass(inner) and issubclass(inner, _asset_base()):
         return inner, many
     return None, False
 
@@ -301,8 +295,7 @@ def _resolve_assets(entry: Entry, name: str, asset_class: type, ref: Any) -> lis
 
 def _jsonable(value: Any) -> Any:
     """A JSON-friendly form of a task output: assets as their records, paths as strings."""
-    base = _asset_base()
-    if base is not None and isinstance(value, base):
+    if isinstance(value, _asset_base()):
         return asset_record(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {k: _jsonable(v) for k, v in dataclasses.asdict(value).items()}
@@ -404,20 +397,28 @@ class Stargazer:
         entry = self.find(name, kind=kind)
         kwargs = resolve_inputs(entry, inputs or {})
 
-        def run_blocking() -> tuple[str, list[Any]]:
+        def run_blocking() -> tuple[Any, list[Any]]:
             self._init_flyte()
             run = flyte.run(entry.task, **kwargs)
-            return str(getattr(run, "name", "")), list(run.outputs())
+            return run, list(run.outputs())
 
         try:
-            run_name, outputs = await anyio.to_thread.run_sync(run_blocking)
+            run, outputs = await anyio.to_thread.run_sync(run_blocking)
         except (ToolError, KeyboardInterrupt):
             raise
         except Exception as err:
             raise ToolError(f"{kind} {entry.name} failed: {type(err).__name__}: {err}") from err
+        from stargazer.utils import execution_context
+
+        where = execution_context().mode
+        # A local run has no record to look up; a remote run links to the cluster's UI.
+        link = (
+            (getattr(run, "url", None) or getattr(run, "name", None)) if where == "remote" else None
+        )
         return {
             "name": entry.name,
-            "run": run_name,
+            "where": where,
+            "run": link,
             "outputs": [_jsonable(value) for value in outputs],
         }
 
@@ -446,15 +447,13 @@ class Stargazer:
         import stargazer.types
         from stargazer.errors import InvalidAssetError
 
+        exported = [getattr(stargazer.types, name) for name in stargazer.types.__all__]
         classes = {
-            name: getattr(stargazer.types, name)
-            for name in stargazer.types.__all__
-            if inspect.isclass(getattr(stargazer.types, name))
-            and issubclass(getattr(stargazer.types, name), stargazer.types.Asset)
-            and getattr(stargazer.types, name) is not stargazer.types.Asset
+            c.__name__: c
+            for c in exported
+            if inspect.isclass(c) and issubclass(c, stargazer.types.Asset) and c.kind
         }
-        by_key = {**{n.lower(): c for n, c in classes.items()}}
-        by_key.update({_kind(c).lower(): c for c in classes.values()})
+        by_key = {key.lower(): c for name, c in classes.items() for key in (name, c.kind)}
         asset_class = by_key.get(asset_type.lower())
         if asset_class is None:
             raise ToolError(

@@ -1,9 +1,10 @@
 """The devcontainer: valid JSONC against the spec's schema, and its lifecycle commands run.
 
 The lifecycle test recreates the container's situation without Docker: a copy of the
-workspace (its own git repo), and a fresh virtualenv standing in for the image's /opt/venv,
-its dependencies taken from the shared .venv through a .pth file so nothing is downloaded
-but the build backend. Then it runs the commands exactly as devcontainer.json names them.
+workspace (its own git repo), and a fresh virtualenv standing in for the image's environment
+(/home/stargazer/venv), its dependencies taken from the shared .venv through a .pth file so
+nothing is downloaded but pip and the build backend. Then it runs the commands exactly as
+devcontainer.json names them.
 """
 
 from __future__ import annotations

@@ -15,9 +15,11 @@ SIZE = 20_000
 COVERAGE = 30.0
 
 
-def make_demo(folder: Path, seed: int = 11, samples: int = 1, **changes) -> GermlineDemo:
-    """Generate the tiny demo data set under ``folder``."""
-    spec = GermlineSpec(size=SIZE, coverage=COVERAGE, samples=samples, seed=seed, **changes)
+def make_demo(
+    folder: Path, seed: int = 11, samples: int = 1, coverage: float = COVERAGE, **changes
+) -> GermlineDemo:
+    """Generate the tiny demo data set under ``folder`` (same seed and size: same genome)."""
+    spec = GermlineSpec(size=SIZE, coverage=coverage, samples=samples, seed=seed, **changes)
     return generate(spec, folder)
 
 

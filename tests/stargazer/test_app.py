@@ -24,7 +24,7 @@ from stargazer.cli.main import cli
 from stargazer.config import STARGAZER_IMAGE
 
 DRY_RUN = r"""
-import json, pathlib, sys
+import json, pathlib, re, sys
 import flyte
 import stargazer.tasks, stargazer.workflows
 from stargazer.app import marimo_env
@@ -37,12 +37,15 @@ container = app.spec.container
 envs = {}
 for deployment in flyte.deploy(gatk_env, scrna_env, dry_run=True):
     for name, deployed in deployment.envs.items():
-        envs[name] = [str(e) for e in deployed.deployed_entities]
+        envs[name] = [
+            re.search(r'name: "([^"]+)"', str(e)).group(1) for e in deployed.deployed_entities
+        ]
 print(json.dumps({
     "command": list(container.command), "args": list(container.args),
     "ports": [p.container_port for p in container.ports], "image": container.image,
     "task_envs": envs,
-    "tasks": [getattr(stargazer.tasks, n).name for n in stargazer.tasks.__all__],
+    "tasks": [getattr(m, n).name for m in (stargazer.tasks, stargazer.workflows)
+              for n in m.__all__],
 }))
 """
 
@@ -92,9 +95,8 @@ def test_dry_run_deploy_serializes_the_app_and_the_task_environments():
         names = set(archive.getnames())
     assert "notebooks/welcome.py" in {name.removeprefix("./") for name in names}
     assert set(spec["task_envs"]) == {"gatk_env", "scrna_env"}
-    deployed = " ".join(e for entities in spec["task_envs"].values() for e in entities)
-    for task in spec["tasks"]:
-        assert task in deployed
+    deployed = {e for entities in spec["task_envs"].values() for e in entities}
+    assert set(spec["tasks"]) <= deployed
 
 
 @pytest.mark.timeout(120)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, free_port
 
 TOOLS = {
     "add_asset",
@@ -227,3 +230,89 @@ def test_bad_calls_come_back_as_tool_errors(workspace):
         assert error and str(bad_file) in message
 
     _session(_params(workspace, sys.executable, "-c", LAUNCH_WITH_TEST_TASKS), body)
+
+
+@pytest.mark.timeout(180)
+def test_germline_workflow_on_demo_data_through_stargazer_mcp(workspace, subprocess_env):
+    stargazer = Path(sys.executable).with_name("stargazer")
+    demo = [str(stargazer), "demo", "germline", "--size", "20kb", "--coverage", "5", "--seed", "3"]
+    made = subprocess.run(demo, cwd=workspace, env=subprocess_env, capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+
+    async def body(client: Client):
+        error, workflows = await _call(client, "list_workflows")
+        assert not error
+        (germline,) = [w for w in workflows if w["name"] == "germline_variants"]
+        samples = next(p for p in germline["parameters"] if p["name"] == "samples")
+        assert samples["asset_kind"] == "reads" and samples["many"]
+
+        error, result = await _call(
+            client,
+            "run_workflow",
+            name="germline_variants",
+            inputs={"reference": {"build": "demo"}, "samples": {"sample_id": "sample1"}},
+        )
+        assert not error, result
+        assert result["where"] == "local"
+        (variants,) = result["outputs"]
+        assert variants["kind"] == "variants" and variants["sample_id"] == "sample1"
+        assert variants["caller"] == "bcftools" and "tbi" in variants["files"]
+
+        error, found = await _call(
+            client, "query_assets", filters={"kind": "variants", "caller": "bcftools"}
+        )
+        assert not error and [a["id"] for a in found] == [variants["id"]]
+        error, lineage = await _call(client, "query_assets", filters={"id": variants["parents"]})
+        assert not error and {a["kind"] for a in lineage} == {"reference", "alignment"}
+
+        error, message = await _call(client, "run_task", name="germline_variants")
+        assert error and "is a workflow: use run_workflow" in message
+
+    _session(_params(workspace, str(stargazer), "mcp"), body)
+
+
+def _listening_addresses(port: int) -> set[str]:
+    """IPv4 addresses with a socket listening on `port`, from /proc/net/tcp."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, hex_port = local.split(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            found.add(".".join(str(b) for b in reversed(bytes.fromhex(address))))
+    return found
+
+
+@pytest.mark.timeout(120)
+def test_http_transport_on_loopback(workspace, subprocess_env):
+    port = free_port()
+    stargazer = Path(sys.executable).with_name("stargazer")
+    process = subprocess.Popen(
+        [str(stargazer), "mcp", "--http", str(port)],
+        cwd=workspace,
+        env=subprocess_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            assert process.poll() is None, process.stderr.read()
+            assert time.monotonic() < deadline, "the HTTP server did not listen within 60 s"
+            time.sleep(0.2)
+
+        async def main():
+            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+                tools = {tool.name for tool in (await client.list_tools()).tools}
+                assert tools == TOOLS
+                error, message = await _call(client, "describe_task", name="nope")
+                assert error and "no task or workflow named 'nope'" in message
+
+        anyio.run(main)
+        assert _listening_addresses(port) == {"127.0.0.1"}
+    finally:
+        process.terminate()
+        process.wait(timeout=20)

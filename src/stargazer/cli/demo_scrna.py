@@ -1,4 +1,4 @@
-"""`stargazer demo scrna` (placeholder until the single-cell pipeline lands)."""
+"""`stargazer demo scrna`: simulate single-cell counts with planted truth and register them."""
 
 from __future__ import annotations
 
@@ -6,6 +6,39 @@ import click
 
 
 @click.command()
-def scrna() -> None:
-    """Single-cell demo data: counts with planted cell types and markers."""
-    raise click.ClickException("scrna demo data is not available yet")
+@click.option("--cells", default=5000, show_default=True, help="Number of cells (barcodes).")
+@click.option("--genes", default=2000, show_default=True, help="Number of genes (13 are MT-).")
+@click.option("--clusters", default=8, show_default=True, help="Number of planted cell types.")
+@click.option(
+    "--difficulty",
+    type=click.Choice(["easy", "moderate"]),
+    default="easy",
+    show_default=True,
+    help="moderate: fewer, weaker markers, shallower libraries, more doublets.",
+)
+@click.option("--seed", default=0, show_default=True, help="Random seed (same seed, same data).")
+@click.option(
+    "--sample-id", default="demo-scrna", show_default=True, help="sample_id of the asset."
+)
+def scrna(
+    cells: int, genes: int, clusters: int, difficulty: str, seed: int, sample_id: str
+) -> None:
+    """Single-cell demo data: counts with planted cell types and markers.
+
+    Negative-binomial counts with planted cell types and marker genes, mitochondrial genes,
+    low-quality cells and doublets; the truth is in obs (truth_type, truth_kind) and var
+    (planted_marker_of). Registered as a raw AnnData asset; prints its id and path.
+    """
+    from stargazer.demo.scrna import register_demo
+    from stargazer.errors import InvalidAssetError
+
+    try:
+        asset = register_demo(cells, genes, clusters, difficulty, seed, sample_id)
+    except (ValueError, InvalidAssetError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo(f"anndata\t{asset.id}\t{asset.path}")
+    click.echo(
+        f"{asset.n_obs} cells x {asset.n_vars} genes, {clusters} planted types ({difficulty}). "
+        f"Cluster them with:\n  stargazer run scrna_clustering -i samples={asset.id}",
+        err=True,
+    )

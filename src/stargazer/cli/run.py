@@ -117,14 +117,19 @@ def resolve_assets(name: str, kind: type, text: str, latest: bool, many: bool) -
             asset = Asset.load(text)
         except KeyError as err:
             raise click.ClickException(
-                f"{name}: no asset {text} in the store; list them with `stargazer assets list`"
+                f"{name}: no asset {text} in the store; list them with `stargazer assets ls`"
             ) from err
+        except ValueError as err:
+            raise click.ClickException(f"{name}: {err}") from err
         if not isinstance(asset, kind):
             raise click.ClickException(
                 f"{name} takes a {kind.__name__} asset, but {text} is a {type(asset).__name__}"
             )
         return [asset]
     query = _query(text)
+    asked = query.pop("kind", kind.kind)
+    if asked != kind.kind:
+        raise click.ClickException(f"{name} takes {kind.kind} assets, not kind={asked}")
     metadata = kind.parse_metadata({k: v for k, v in query.items() if k in kind.metadata_fields()})
     filters = {**query, **metadata}
     try:
@@ -134,7 +139,7 @@ def resolve_assets(name: str, kind: type, text: str, latest: bool, many: bool) -
     if not found:
         raise click.ClickException(
             f"{name}: no {kind.__name__} asset matches {text!r}; list them with "
-            f"`stargazer assets list --type {kind.kind}`"
+            f"`stargazer assets ls --type {kind.kind}`"
         )
     if latest and not many:
         return found[-1:]

@@ -34,6 +34,8 @@ import pandas as pd
 if TYPE_CHECKING:
     import anndata
 
+    from stargazer.types import AnnData as StoredAnnData
+
 #: Human mitochondrially encoded genes, in genome order.
 MT_GENES = (
     "MT-ND1",
@@ -86,11 +88,11 @@ DIFFICULTIES: dict[str, Difficulty] = {
         doublet_fraction=0.03,
     ),
     "moderate": Difficulty(
-        markers_per_type=10,
-        marker_fold=2.2,
-        shared_fold_sd=0.08,
-        median_umis=1200.0,
-        dispersion=0.3,
+        markers_per_type=20,
+        marker_fold=4.0,
+        shared_fold_sd=0.1,
+        median_umis=1500.0,
+        dispersion=0.25,
         low_quality_fraction=0.06,
         doublet_fraction=0.06,
     ),
@@ -232,6 +234,46 @@ def simulate_counts(
     return adata
 
 
+def register_demo(
+    cells: int = 5000,
+    genes: int = 2000,
+    clusters: int = 8,
+    difficulty: str = "easy",
+    seed: int = 0,
+    sample_id: str = "demo-scrna",
+) -> StoredAnnData:
+    """Simulate a matrix (see `simulate_counts`) and register it as a `raw` AnnData asset.
+
+    Returns:
+        The registered asset; the same arguments give the same asset id.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from stargazer import __version__
+    from stargazer.types import AnnData as StoredAnnData
+
+    adata = simulate_counts(cells, genes, clusters, difficulty, seed)
+    params = {
+        "cells": cells,
+        "genes": genes,
+        "clusters": clusters,
+        "difficulty": difficulty,
+        "seed": seed,
+    }
+    with tempfile.TemporaryDirectory(prefix="stargazer-demo-scrna-") as folder:
+        path = Path(folder) / f"{sample_id}.raw.h5ad"
+        adata.write_h5ad(path)
+        return StoredAnnData.create_sync(
+            path,
+            tool="stargazer.demo.scrna",
+            tool_version=__version__,
+            params=params,
+            sample_id=sample_id,
+            stage="raw",
+        )
+
+
 @dataclass(frozen=True)
 class ClusteringScore:
     """How well clusters and markers recover the planted truth.
@@ -257,7 +299,7 @@ def score_clustering(
     markers: pd.DataFrame,
     *,
     cluster_key: str = "leiden",
-    top_n: int = 25,
+    top_n: int = 50,
 ) -> ClusteringScore:
     """Score clusters and marker genes against the planted truth of a demo matrix.
 

@@ -5,5 +5,6 @@ Import workflows from here (`from stargazer.workflows import germline_variants`)
 """
 
 from stargazer.workflows.germline import germline_variants
+from stargazer.workflows.scrna import scrna_clustering
 
-__all__ = ["germline_variants"]
+__all__ = ["germline_variants", "scrna_clustering"]

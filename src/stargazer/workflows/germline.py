@@ -18,7 +18,7 @@ From Python or a notebook::
 
 From the shell::
 
-    stargazer run germline_variants --input reference=build=demo --input samples=kind=reads
+    stargazer run germline_variants -i reference=build=demo -i samples=sample_id=sample1 --latest
 
 The QC tables are registered with the alignments as parents:
 ``assemble(kind="table", name="alignment_qc", parent=<alignment id>)``, and `qc_for` finds

@@ -99,8 +99,25 @@ def reference_contigs(fai: str | Path) -> list[tuple[str, int]]:
     return rows
 
 
-def check_bam_matches_reference(bam: str | Path, fai: str | Path) -> None:
-    """Raise unless the BAM's @SQ lines are the reference's contigs (names and lengths).
+def dictionary_md5s(dictionary: str | Path) -> dict[str, str]:
+    """Contig -> M5 (sequence MD5) from a sequence dictionary (``samtools dict``)."""
+    md5s = {}
+    for line in Path(dictionary).read_text().splitlines():
+        if line.startswith("@SQ"):
+            tags = dict(field.split(":", 1) for field in line.split("\t")[1:] if ":" in field)
+            if "SN" in tags and "M5" in tags:
+                md5s[tags["SN"]] = tags["M5"]
+    return md5s
+
+
+def check_bam_matches_reference(
+    bam: str | Path, fai: str | Path, dictionary: str | Path | None = None
+) -> None:
+    """Raise unless the BAM's @SQ lines are the reference's contigs.
+
+    Names and lengths must agree; when both the BAM header and the reference's sequence
+    dictionary carry sequence MD5s (``M5``, as `align` and ``samtools dict`` write them),
+    those must agree too, which tells apart two genomes with the same contig names and sizes.
 
     Raises:
         ValueError: The BAM was aligned to another reference.
@@ -109,14 +126,28 @@ def check_bam_matches_reference(bam: str | Path, fai: str | Path) -> None:
 
     with pysam.AlignmentFile(str(bam), "rb", check_sq=False) as handle:
         in_bam = list(zip(handle.references, handle.lengths, strict=True))
+        bam_md5s = {
+            sq["SN"]: sq["M5"] for sq in handle.header.to_dict().get("SQ", []) if "M5" in sq
+        }
     expected = reference_contigs(fai)
+    advice = (
+        "Align the reads to this reference first, or call variants against the reference the "
+        "BAM was made with."
+    )
     if in_bam != expected:
         differing = sorted(set(in_bam) ^ set(expected))[:3]
         raise ValueError(
             f"{bam} was aligned to another reference: its contigs differ from {fai} "
-            f"(e.g. {', '.join(f'{n}:{length}' for n, length in differing)}). Align the reads to "
-            "this reference first, or call variants against the reference the BAM was made with."
+            f"(e.g. {', '.join(f'{n}:{length}' for n, length in differing)}). {advice}"
         )
+    reference_md5s = dictionary_md5s(dictionary) if dictionary else {}
+    for name, md5 in bam_md5s.items():
+        if name in reference_md5s and reference_md5s[name] != md5:
+            raise ValueError(
+                f"{bam} was aligned to another reference: contig {name} has the same name and "
+                f"length but another sequence (MD5 {md5} in the BAM, {reference_md5s[name]} "
+                f"in {dictionary}). {advice}"
+            )
 
 
 _MARKDUP_KEYS = {

@@ -63,9 +63,7 @@ async def cluster(data: AnnData, resolution: float = 1.0, random_state: int = 0)
         The `clustered` AnnData asset.
     """
     adata = await load(data)
-    adata = await asyncio.to_thread(
-        leiden, adata, resolution=resolution, random_state=random_state
-    )
+    adata = await asyncio.to_thread(leiden, adata, resolution=resolution, random_state=random_state)
     params = {
         "resolution": resolution,
         "random_state": random_state,

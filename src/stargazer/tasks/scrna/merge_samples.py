@@ -36,7 +36,9 @@ def concatenate(adatas: list[ad.AnnData], sample_ids: list[str]) -> ad.AnnData:
         adatas, join="inner", label="sample", keys=sample_ids, index_unique="-", merge="same"
     )
     if merged.n_vars == 0:
-        raise ValueError(f"samples {sample_ids} share no gene names; were they made with the same reference?")
+        raise ValueError(
+            f"samples {sample_ids} share no gene names; were they made with the same reference?"
+        )
     return merged
 
 

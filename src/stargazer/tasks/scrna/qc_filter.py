@@ -96,7 +96,8 @@ def filter_cells(
     adata._inplace_subset_obs(keep)
 
     if adata.n_obs >= 30:  # scrublet needs a few dozen cells for its simulated doublets
-        sc.pp.scrublet(adata, random_state=random_state, verbose=False)
+        # Exact neighbours: pynndescent's numba compilation costs minutes here, the search ms.
+        sc.pp.scrublet(adata, random_state=random_state, use_approx_neighbors=False, verbose=False)
     else:
         adata.obs["doublet_score"] = 0.0
         adata.obs["predicted_doublet"] = False
@@ -118,7 +119,7 @@ def filter_cells(
         "cells_failing_thresholds": int(n_cells - keep.sum()),
         "doublets_removed": int(keep.sum() - adata.n_obs),
         "cells_out": int(adata.n_obs),
-        "genes_in": int(len(detected)),
+        "genes_in": len(detected),
         "genes_out": int(genes.sum()),
     }
     return adata

@@ -129,9 +129,7 @@ def read_10x_mtx(folder: str | Path) -> ad.AnnData:
     var = pd.DataFrame({"gene_ids": features[0].to_numpy()}, index=features[1].to_numpy())
     if features.shape[1] >= 3:
         var["feature_types"] = features[2].to_numpy()
-    adata = anndata.AnnData(
-        X=matrix, obs=pd.DataFrame(index=barcodes[0].to_numpy()), var=var
-    )
+    adata = anndata.AnnData(X=matrix, obs=pd.DataFrame(index=barcodes[0].to_numpy()), var=var)
     return _gene_expression_only(adata)
 
 
@@ -174,7 +172,9 @@ def read_10x_h5(path: str | Path) -> ad.AnnData:
                 shape=(n_genes, n_cells),
             )
         except (KeyError, ValueError) as err:
-            raise ValueError(f"{path}: the sparse matrix in {group.name} is broken ({err})") from err
+            raise ValueError(
+                f"{path}: the sparse matrix in {group.name} is broken ({err})"
+            ) from err
         barcodes = group["barcodes"][:]
     if len(barcodes) != n_cells or len(names) != n_genes:
         raise ValueError(

@@ -69,9 +69,7 @@ async def select_features(
         The `features` AnnData asset with `var["highly_variable"]`.
     """
     adata = await load(data)
-    adata = await asyncio.to_thread(
-        highly_variable, adata, n_top_genes=n_top_genes, flavor=flavor
-    )
+    adata = await asyncio.to_thread(highly_variable, adata, n_top_genes=n_top_genes, flavor=flavor)
     return await store(
         adata,
         stage=STAGE,

@@ -210,7 +210,10 @@ async def call_variants(
     bams = []
     for alignment in alignments:
         bam = await alignment.fetch()
-        await asyncio.to_thread(check_bam_matches_reference, bam, reference.companion("fai"))
+        dictionary = reference.companion("dict") if "dict" in reference.files else None
+        await asyncio.to_thread(
+            check_bam_matches_reference, bam, reference.companion("fai"), dictionary
+        )
         bams.append(bam)
     samples = [a.sample_id for a in alignments]
     single = len(alignments) == 1

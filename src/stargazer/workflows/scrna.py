@@ -1,0 +1,116 @@
+"""`scrna_clustering`: raw counts of one or more samples -> clusters, UMAP and marker genes.
+
+```python
+import flyte
+from stargazer.types import assemble
+from stargazer.workflows import scrna_clustering
+
+flyte.init_from_config()
+raw = assemble(kind="anndata", stage="raw")
+run = flyte.run(scrna_clustering, samples=raw, resolution=0.8)
+markers_adata, marker_table = run.outputs()
+```
+
+Each sample is filtered (`qc_filter`) and normalised (`normalize`) on its own, in parallel;
+several samples are then merged (`merge_samples`); features, dimensions, clusters and markers
+follow on the merged cells. Every step is a cached task whose inputs are content-addressed
+assets, so changing only `resolution` re-runs `cluster` and `find_markers` and nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from stargazer.config import scrna_env
+from stargazer.tasks.scrna.cluster import cluster
+from stargazer.tasks.scrna.find_markers import find_markers
+from stargazer.tasks.scrna.merge_samples import merge_samples
+from stargazer.tasks.scrna.normalize import normalize
+from stargazer.tasks.scrna.qc_filter import qc_filter
+from stargazer.tasks.scrna.reduce_dimensions import reduce_dimensions
+from stargazer.tasks.scrna.select_features import select_features
+from stargazer.types import AnnData, Table
+
+
+@scrna_env.task
+async def scrna_clustering(
+    samples: list[AnnData],
+    min_genes: int = 200,
+    min_counts: int = 0,
+    max_pct_mt: float = 20.0,
+    min_cells: int = 3,
+    remove_doublets: bool = True,
+    target_sum: float = 1e4,
+    n_top_genes: int = 2000,
+    hvg_flavor: str = "seurat_v3",
+    n_comps: int = 50,
+    n_neighbors: int = 15,
+    neighbors_method: str = "auto",
+    min_dist: float = 0.5,
+    resolution: float = 1.0,
+    marker_method: str = "wilcoxon",
+    n_markers: int = 100,
+    random_state: int = 0,
+) -> tuple[AnnData, Table]:
+    """Cluster single cells and find marker genes, every stage kept as an asset.
+
+    Args:
+        samples: `raw` AnnData assets, one per sample (distinct `sample_id`s).
+        min_genes: QC: fewest detected genes per cell.
+        min_counts: QC: fewest counts per cell.
+        max_pct_mt: QC: highest percentage of mitochondrial counts.
+        min_cells: QC: fewest cells a gene must be detected in.
+        remove_doublets: QC: drop scrublet's predicted doublets.
+        target_sum: Counts per cell after normalisation.
+        n_top_genes: Highly variable genes used for PCA.
+        hvg_flavor: "seurat_v3" (counts), "seurat" or "cell_ranger".
+        n_comps: Principal components.
+        n_neighbors: Neighbours per cell in the graph.
+        neighbors_method: "auto", "sklearn" (exact) or "pynndescent".
+        min_dist: UMAP minimum distance.
+        resolution: Leiden resolution (more clusters when higher).
+        marker_method: Test for marker genes ("wilcoxon", "t-test", ...).
+        n_markers: Marker genes kept per cluster.
+        random_state: Seed for every random step.
+
+    Returns:
+        The `markers` AnnData asset (clusters in `obs["leiden"]`, UMAP in `obsm["X_umap"]`,
+        rankings in `uns`) and the `marker_genes` table.
+
+    Raises:
+        ValueError: No samples, or samples sharing a `sample_id`.
+    """
+    if not samples:
+        raise ValueError("scrna_clustering needs at least one raw AnnData sample")
+    ids = [s.sample_id or s.id for s in samples]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"samples must have distinct sample_id values, got {ids}")
+
+    async def preprocess(sample: AnnData) -> AnnData:
+        filtered = await qc_filter(
+            sample,
+            min_genes=min_genes,
+            min_counts=min_counts,
+            max_pct_mt=max_pct_mt,
+            min_cells=min_cells,
+            remove_doublets=remove_doublets,
+            random_state=random_state,
+        )
+        return await normalize(filtered, target_sum=target_sum)
+
+    normalized = await asyncio.gather(*(preprocess(s) for s in samples))
+    combined = normalized[0] if len(normalized) == 1 else await merge_samples(list(normalized))
+    features = await select_features(combined, n_top_genes=n_top_genes, flavor=hvg_flavor)
+    reduced = await reduce_dimensions(
+        features,
+        n_comps=n_comps,
+        n_neighbors=n_neighbors,
+        neighbors_method=neighbors_method,
+        min_dist=min_dist,
+        random_state=random_state,
+    )
+    clustered = await cluster(reduced, resolution=resolution, random_state=random_state)
+    return await find_markers(clustered, method=marker_method, n_genes=n_markers)
+
+
+__all__ = ["scrna_clustering"]
