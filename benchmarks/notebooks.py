@@ -119,9 +119,11 @@ def startup() -> dict[str, dict[str, float]]:
 
 def run_script(notebook: Path, cwd: Path, env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, str(notebook)], cwd=cwd, env=env, check=True, capture_output=True
+    result = subprocess.run(
+        [sys.executable, str(notebook)], cwd=cwd, env=env, capture_output=True, text=True
     )
+    if result.returncode != 0:
+        raise RuntimeError(f"{notebook} failed:\n{result.stderr[-3000:]}")
     return time.perf_counter() - started
 
 

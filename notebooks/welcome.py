@@ -20,6 +20,11 @@ def _():
     [Flyte](https://www.union.ai/docs/v2/flyte/) tasks, and marimo notebooks that run them.
     This notebook checks that everything is wired up: it reads the Flyte config, runs a
     tiny task and tells you where it ran.
+
+    **Next:** the tutorials in `tutorials/` are a reading sequence — `1_assets.py`,
+    `2_tasks.py`, `3_workflows.py`, `4_execution.py` — then run a real pipeline in
+    `workflows/variant_calling.py` or `workflows/scrna_pipeline.py`, and write your own task
+    in a copy of `scratch/template.py` (`stargazer new scratch/NAME`).
     """)
     return
 

@@ -365,7 +365,16 @@ def _(
     mo.callout(
         mo.md(
             f"**Done in {seconds:.1f} s.** Stages: "
-            + ", ".join(f"{name} ({'cached' if hit else 'ran'})" for name, hit in stages)
+            + ", ".join(
+                f"{name} ({'cached' if hit else 'ran'})"
+                for name, hit in stages
+                if name != "scrna_clustering"
+            )
+            + (
+                " — the whole workflow was a cache hit"
+                if (("scrna_clustering", 1) in stages)
+                else ""
+            )
         ),
         kind="success",
     )

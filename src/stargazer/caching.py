@@ -99,11 +99,10 @@ def source_files(module_name: str, roots: Iterable[str]) -> dict[str, Path]:
         found[name] = path
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
         for imported in _imported_modules(_read(path), package or None):
+            # Only the modules named in imports: a package's __init__ counts when it is
+            # imported itself (`from stargazer.tasks import x`), not as every module's parent.
             if imported.split(".")[0] in roots and imported not in found:
                 pending.append(imported)
-                parent = imported.rpartition(".")[0]
-                if parent and parent not in found:
-                    pending.append(parent)
     return dict(sorted(found.items()))
 
 

@@ -5,6 +5,7 @@ Generated in the test's own folder (about 0.1 s); ~2k read pairs at 30x.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import flyte
@@ -30,8 +31,22 @@ def register_demo(demo: GermlineDemo) -> dict:
     return register(demo)
 
 
+def reopen_flyte_cache() -> None:
+    """Point flyte's local cache and run history at this test's workspace.
+
+    flyte 2.12.1 opens its local database once per process, next to the first config it
+    read, so without this every later test in the same pytest worker would record its runs
+    (and look up cache hits) in the first test's workspace.
+    """
+    from flyte._persistence._db import LocalDB
+
+    if LocalDB._conn is not None or LocalDB._conn_sync is not None:
+        asyncio.run(LocalDB.close())
+
+
 def run(task, **inputs):
     """Run a task for real through flyte.run in local mode; returns its outputs."""
+    reopen_flyte_cache()
     flyte.init_from_config()
     outputs = flyte.run(task, **inputs).outputs()
     return outputs[0] if len(outputs) == 1 else outputs

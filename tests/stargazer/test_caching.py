@@ -82,7 +82,7 @@ def test_version_follows_imported_sources_tools_and_store(tmp_path, monkeypatch)
     _package(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     files = source_files("cachecheck.tasks", ["cachecheck"])
-    assert set(files) == {"cachecheck", "cachecheck.helpers", "cachecheck.tasks"}
+    assert set(files) == {"cachecheck.helpers", "cachecheck.tasks"}
 
     policy = SourceTreePolicy(tools=("pysam",), scope=lambda: "store-a")
     params = types.SimpleNamespace(func=_tracked())

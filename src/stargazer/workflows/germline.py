@@ -30,7 +30,10 @@ from __future__ import annotations
 import asyncio
 
 from stargazer.config import gatk_env
-from stargazer.tasks import align, alignment_qc, call_variants, mark_duplicates, prepare_reference
+from stargazer.tasks.general.bwa import align
+from stargazer.tasks.general.reference import prepare_reference
+from stargazer.tasks.general.samtools import alignment_qc, mark_duplicates
+from stargazer.tasks.variants.bcftools import call_variants
 from stargazer.types import Alignment, Reads, Reference, Table, Variants, assemble
 
 

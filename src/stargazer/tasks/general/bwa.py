@@ -89,22 +89,20 @@ def _record(read, name: str):
     return pysam.FastxRecord(name=name, sequence=read.sequence, quality=read.quality)
 
 
-def _batches(r1: Path, r2: Path | None, bases_per_batch: int) -> Iterator[tuple[list, list[str]]]:
-    """Yield (queries, names): interleaved R1/R2 records and their stripped names."""
+def _batches(r1: Path, r2: Path | None, bases_per_batch: int) -> Iterator[list]:
+    """Yield batches of queries: interleaved R1/R2 records with stripped names."""
     import pysam
 
     with pysam.FastxFile(str(r1)) as first:
         second = pysam.FastxFile(str(r2)) if r2 else None
         try:
             queries: list = []
-            names: list[str] = []
             bases = 0
             number = 0
             for record in first:
                 number += 1
                 name = strip_mate_suffix(record.name)
                 queries.append(_record(record, name))
-                names.append(name)
                 bases += len(record.sequence)
                 if second is not None:
                     mate = next(second, None)
@@ -122,18 +120,17 @@ def _batches(r1: Path, r2: Path | None, bases_per_batch: int) -> Iterator[tuple[
                             "and run, in the same order (re-sort them by name if needed)."
                         )
                     queries.append(_record(mate, mate_name))
-                    names.append(mate_name)
                     bases += len(mate.sequence)
                 if bases >= bases_per_batch:
-                    yield queries, names
-                    queries, names, bases = [], [], 0
+                    yield queries
+                    queries, bases = [], 0
             if second is not None and next(second, None) is not None:
                 raise ValueError(
                     f"R1 and R2 do not pair: {r1} ends after {number} reads but {r2} has more. "
                     "Give the two files of the same sample and run, complete."
                 )
             if queries:
-                yield queries, names
+                yield queries
         finally:
             if second is not None:
                 second.close()
@@ -143,9 +140,9 @@ def _mate_scores(queries: list) -> np.ndarray:
     """Per read, the sum of base qualities >= 15 (samtools fixmate's ``ms`` score)."""
     qualities = [record.quality or "" for record in queries]
     lengths = np.fromiter((len(q) for q in qualities), dtype=np.int64, count=len(qualities))
-    values = np.frombuffer("".join(qualities).encode(), dtype=np.uint8).astype(np.int64) - 33
+    values = np.frombuffer("".join(qualities).encode(), dtype=np.uint8).astype(np.int32) - 33
     values[values < 15] = 0
-    sums = np.zeros(len(qualities), dtype=np.int64)
+    sums = np.zeros(len(qualities), dtype=np.int32)
     if values.size:
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
         nonempty = lengths > 0
@@ -180,53 +177,56 @@ def _fr_insert(first, second) -> int | None:
     return reverse.reference_end - forward.reference_start
 
 
-def mark_pairs(results: list, names: list[str], scores: np.ndarray, stats: AlignStats) -> list:
-    """Set READ1/READ2/PROPER_PAIR, names, and MC/ms tags on interleaved pair results.
+def _primary(records: list):
+    """The primary record of one query's alignments (bwa lists it first)."""
+    first = records[0]
+    if len(records) == 1 or not first.flag & (_FLAG_SECONDARY | _FLAG_SUPPLEMENTARY):
+        return first
+    return next(r for r in records if not r.flag & (_FLAG_SECONDARY | _FLAG_SUPPLEMENTARY))
+
+
+def mark_pairs(results: list, scores: np.ndarray, read_group: str, stats: AlignStats) -> list:
+    """Set READ1/READ2/PROPER_PAIR flags and MC/ms/RG tags on interleaved pair results.
 
     Args:
         results: pybwa's output, one list of records per query (R1, R2, R1, R2, ...).
-        names: The stripped query names, in the same order.
         scores: Per query, the fixmate ``ms`` score of that read.
+        read_group: The read group ID put in each record's RG tag.
         stats: Counters to update.
 
     Returns:
         All records of the batch, flat.
     """
-    primaries = []
+    pairs = []
     inserts = []
     for i in range(0, len(results), 2):
-        first = next(r for r in results[i] if not r.flag & (_FLAG_SECONDARY | _FLAG_SUPPLEMENTARY))
-        second = next(
-            r for r in results[i + 1] if not r.flag & (_FLAG_SECONDARY | _FLAG_SUPPLEMENTARY)
-        )
-        primaries.append((first, second))
+        first, second = _primary(results[i]), _primary(results[i + 1])
         insert = _fr_insert(first, second)
+        pairs.append((first, second, insert))
         if insert is not None and first.mapping_quality > 0 and second.mapping_quality > 0:
             inserts.append(insert)
     low, high = _insert_bounds(inserts)
+    mate_scores = scores.tolist()
     records = []
-    for pair_index, (first, second) in enumerate(primaries):
-        insert = _fr_insert(first, second)
+    query = 0
+    for first, second, insert in pairs:
         proper = insert is not None and low <= insert <= high
         stats.pairs += 1
         stats.proper_pairs += proper
-        for mate_index, (own, mate, read_flag) in enumerate(
-            ((first, second, _FLAG_READ1), (second, first, _FLAG_READ2))
-        ):
-            query = 2 * pair_index + mate_index
-            mate_score = int(scores[query ^ 1])
+        for own, mate, read_flag in ((first, second, _FLAG_READ1), (second, first, _FLAG_READ2)):
+            mate_score = mate_scores[query ^ 1]
             mate_cigar = None if mate.is_unmapped else mate.cigarstring
             stats.reads += 1
             stats.mapped += not own.is_unmapped
             for record in results[query]:
                 flag = record.flag | _FLAG_PAIRED | read_flag
-                flag = flag | _FLAG_PROPER if proper else flag & ~_FLAG_PROPER
-                record.flag = flag
-                record.query_name = names[query]
+                record.flag = flag | _FLAG_PROPER if proper else flag & ~_FLAG_PROPER
                 if mate_cigar is not None:
                     record.set_tag("MC", mate_cigar, value_type="Z")
                 record.set_tag("ms", mate_score, value_type="i")
+                record.set_tag("RG", read_group, value_type="Z")
                 records.append(record)
+            query += 1
     return records
 
 
@@ -300,20 +300,18 @@ def align_reads(
     chunks: list[Path] = []
     try:
         batches = _batches(Path(r1), Path(r2) if r2 else None, bases_per_thread * threads)
-        for queries, names in batches:
+        for queries in batches:
             results = aligner.align(queries, options)
             if paired:
-                records = mark_pairs(results, names, _mate_scores(queries), stats)
+                records = mark_pairs(results, _mate_scores(queries), group["ID"], stats)
             else:
                 records = []
-                for name, alignments in zip(names, results, strict=True):
+                for alignments in results:
                     stats.reads += 1
                     stats.mapped += not alignments[0].is_unmapped
                     for record in alignments:
-                        record.query_name = name
+                        record.set_tag("RG", group["ID"], value_type="Z")
                         records.append(record)
-            for record in records:
-                record.set_tag("RG", group["ID"], value_type="Z")
             records.sort(key=_sort_key)
             chunk = workdir / f"chunk{len(chunks):05d}.bam"
             with pysam.AlignmentFile(str(chunk), "wbu", header=header) as out:

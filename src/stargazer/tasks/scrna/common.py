@@ -9,7 +9,9 @@ the h5ad explains itself when it leaves the store.
 
 from __future__ import annotations
 
-import importlib
+import functools
+import sys
+import warnings
 from collections.abc import Mapping
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
@@ -19,17 +21,10 @@ if TYPE_CHECKING:
 
     from stargazer.types import AnnData
 
-#: Libraries whose numba functions scanpy calls without on-disk caching (UMAP's fuzzy
-#: simplicial set and layout optimiser, pynndescent's graph building).
-_NUMBA_MODULES = (
-    "umap.umap_",
-    "umap.layouts",
-    "umap.utils",
-    "umap.spectral",
-    "umap.sparse",
-    "umap.distances",
-)
-_numba_cached = False
+#: Packages whose numba functions are compiled without `cache=True`: importing pynndescent
+#: alone compiles ~20 s of distance kernels (eagerly, at import), and UMAP's graph and layout
+#: code compiles on first use, in every new process.
+NUMBA_CACHED_PACKAGES = ("pynndescent", "umap")
 
 
 def tool_version() -> str:
@@ -37,36 +32,43 @@ def tool_version() -> str:
     return version("scanpy")
 
 
-def enable_numba_cache() -> int:
-    """Turn on numba's on-disk cache for UMAP's compiled functions; returns how many.
+def _caching(decorator: Any) -> Any:
+    """Wrap `numba.njit`/`numba.jit` so calls from NUMBA_CACHED_PACKAGES default to cache=True."""
 
-    umap-learn compiles ~15 s of numba code on first use in every process (`neighbors` builds
-    its graph with UMAP's `fuzzy_simplicial_set`, `umap` runs the layout optimiser) and most of
-    those functions are declared without `cache=True`. Switching caching on for them makes a
-    fresh process load the machine code from disk (numba's `__pycache__` next to the package,
-    or `NUMBA_CACHE_DIR`). Safe to call many times.
+    @functools.wraps(decorator)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        if caller.split(".")[0] in NUMBA_CACHED_PACKAGES:
+            kwargs.setdefault("cache", True)
+        return decorator(*args, **kwargs)
+
+    wrapper.__stargazer_caching__ = True  # type: ignore[attr-defined]
+    return wrapper
+
+
+def enable_numba_cache() -> bool:
+    """Make pynndescent and UMAP keep their compiled numba code on disk; True if newly enabled.
+
+    scanpy's `neighbors` and `umap` import umap-learn, which imports pynndescent, which compiles
+    its distance functions when imported; with UMAP's own kernels that is 15-40 s of numba
+    compilation in every fresh process (a notebook restart, a task pod). Those packages do not
+    ask numba to cache, so here `numba.njit` and `numba.jit` are wrapped to pass `cache=True`
+    for functions defined in them: the first process compiles and writes the machine code
+    (numba's `__pycache__` next to the package, or `NUMBA_CACHE_DIR`), later ones load it.
+    Only effective before umap/pynndescent are first imported in the process; the steps call it
+    on entry. Functions numba cannot cache (closures over dynamic globals) just compile.
     """
-    global _numba_cached
-    if _numba_cached:
-        return 0
-    from numba.core.registry import CPUDispatcher
+    import numba
+    from numba.core.errors import NumbaWarning
 
-    enabled = 0
-    for name in _NUMBA_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        for value in vars(module).values():
-            if (
-                isinstance(value, CPUDispatcher)
-                and value.py_func.__module__ == name
-                and type(value._cache).__name__ == "NullCache"
-            ):
-                value.enable_caching()
-                enabled += 1
-    _numba_cached = True
-    return enabled
+    if getattr(numba.njit, "__stargazer_caching__", False):
+        return False
+    numba.njit = _caching(numba.njit)
+    numba.jit = _caching(numba.jit)
+    warnings.filterwarnings(
+        "ignore", message="Cannot cache compiled function", category=NumbaWarning
+    )
+    return True
 
 
 def record(adata: ad.AnnData, stage: str, params: Mapping[str, Any]) -> dict[str, str]:
@@ -85,8 +87,10 @@ def _as_text(value: Any) -> str:
 
 
 async def load(data: AnnData) -> ad.AnnData:
-    """The asset's h5ad, read into memory."""
+    """The asset's h5ad, read into memory (and numba's disk cache switched on, see above)."""
     import anndata
+
+    enable_numba_cache()
 
     return anndata.read_h5ad(await data.fetch())
 
@@ -125,4 +129,4 @@ async def store(
         )
 
 
-__all__ = ["enable_numba_cache", "load", "record", "store", "tool_version"]
+__all__ = ["NUMBA_CACHED_PACKAGES", "enable_numba_cache", "load", "record", "store", "tool_version"]

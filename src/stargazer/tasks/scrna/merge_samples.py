@@ -33,7 +33,13 @@ def concatenate(adatas: list[ad.AnnData], sample_ids: list[str]) -> ad.AnnData:
     if len(set(sample_ids)) != len(sample_ids):
         raise ValueError(f"sample ids must differ to merge samples, got {sample_ids}")
     merged = anndata.concat(
-        adatas, join="inner", label="sample", keys=sample_ids, index_unique="-", merge="same"
+        adatas,
+        join="inner",
+        label="sample",
+        keys=sample_ids,
+        index_unique="-",
+        merge="same",
+        uns_merge="same",
     )
     if merged.n_vars == 0:
         raise ValueError(

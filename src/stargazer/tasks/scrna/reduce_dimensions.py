@@ -78,6 +78,9 @@ def embed(
         transformer=neighbor_transformer(adata.n_obs, neighbors_method),
         random_state=random_state,
     )
+    adata.uns["neighbors"]["params"]["transformer"] = neighbor_transformer(
+        adata.n_obs, neighbors_method
+    )
     sc.tl.umap(adata, min_dist=min_dist, random_state=random_state)
     return adata
 
@@ -113,7 +116,7 @@ async def reduce_dimensions(
     }
     adata = await load(data)
     adata = await asyncio.to_thread(embed, adata, **params)
-    params["transformer"] = adata.uns["neighbors"]["params"].get("transformer", "")
+    params["transformer"] = neighbor_transformer(adata.n_obs, neighbors_method)
     return await store(adata, stage=STAGE, params=params, parents=[data], sample_id=data.sample_id)
 
 

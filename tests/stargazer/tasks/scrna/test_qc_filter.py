@@ -46,7 +46,9 @@ def test_mouse_mitochondrial_genes_count_too():
 
 def test_threshold_that_keeps_no_cell_says_which_and_what_keeps_cells():
     adata = counts(cells=200, genes=300, clusters=2)
-    with pytest.raises(ValueError, match=r"min_genes=5000 removes all 200 cells .*keeps about half"):
+    with pytest.raises(
+        ValueError, match=r"min_genes=5000 removes all 200 cells .*keeps about half"
+    ):
         filter_cells(adata, min_genes=5000, max_pct_mt=20.0)
 
 

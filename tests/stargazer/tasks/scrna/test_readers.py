@@ -82,12 +82,12 @@ def test_transposed_matrix_is_named(tmp_path, small):
 
 def test_missing_file_and_unknown_formats(tmp_path):
     (tmp_path / "empty").mkdir()
-    with pytest.raises(FileNotFoundError, match="no matrix.mtx file"):
+    with pytest.raises(FileNotFoundError, match=r"no matrix\.mtx file"):
         read_counts(tmp_path / "empty")
     with pytest.raises(FileNotFoundError, match="no such file"):
         read_counts(tmp_path / "nothing.h5ad")
     (tmp_path / "x.csv").write_text("a,b\n")
-    with pytest.raises(ValueError, match="not a 10x folder, .h5 or .h5ad"):
+    with pytest.raises(ValueError, match=r"not a 10x folder, \.h5 or \.h5ad"):
         read_counts(tmp_path / "x.csv")
     (tmp_path / "x.h5").write_bytes(b"not hdf5")
     with pytest.raises(ValueError, match="not an HDF5 file"):

