@@ -1,7 +1,7 @@
 """What every single-cell task shares: reading an AnnData asset, storing the next stage.
 
 Each task loads its input `.h5ad` into memory, runs one scanpy step on the in-memory object
-(the `*_core`-style functions in each module, usable without Flyte) and stores the result as a
+(the function each module exports beside its task, usable without Flyte) and stores the result as a
 new `AnnData` asset whose `stage` names the step and whose `params` hold every parameter the
 step ran with. The same parameters are kept inside the file, in `uns["stargazer"][stage]`, so
 the h5ad explains itself when it leaves the store.
