@@ -35,6 +35,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from stargazer.import_bindings import import_bindings
+
 #: Folders never walked when a directory is checked.
 SKIPPED_DIRS = frozenset(
     {
@@ -144,16 +146,9 @@ class _Aliases:
     def __init__(self, tree: ast.AST) -> None:
         self.names: dict[str, str] = {}
         for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        self.names[alias.asname] = alias.name
-                    else:
-                        top = alias.name.split(".")[0]
-                        self.names[top] = top
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                for alias in node.names:
-                    self.names[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            for bound, spec in import_bindings(node):
+                if spec is not None:
+                    self.names[bound] = spec.qualified
 
     def qualify(self, node: ast.expr) -> str | None:
         """The dotted name an expression like `il.import_module` refers to, if static."""
@@ -292,10 +287,8 @@ def _notebook_findings(tree: ast.AST, path: str) -> Iterator[Finding]:
     aliases = _Aliases(tree)
     for node in ast.walk(tree):
         modules: list[tuple[str, ast.stmt | ast.expr]] = []
-        if isinstance(node, ast.Import):
-            modules = [(alias.name, node) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            modules = [(f"{node.module}.{alias.name}", node) for alias in node.names]
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            modules = [(spec.imported, node) for _, spec in import_bindings(node) if spec]
         elif isinstance(node, ast.Call) and aliases.qualify(node.func) in _IMPORTERS:
             first = node.args[0] if node.args else None
             if isinstance(first, ast.Constant) and isinstance(first.value, str):
