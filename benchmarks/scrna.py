@@ -306,8 +306,28 @@ def pynndescent_check(base: Path) -> dict:
     return child(PYNNDESCENT, [], folder, env)
 
 
+def speed_only(cells: int) -> None:
+    """Only the speed comparison (after the numba warm-up); printed, results file untouched."""
+    with tempfile.TemporaryDirectory(prefix="stargazer-bench-scrna-") as tmp:
+        base = Path(tmp)
+        warm_numba(base)
+        print(json.dumps(speed(base, cells), indent=2))
+
+
 def main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--speed-only",
+        action="store_true",
+        help="run only the 20k-cell speed comparison and print it (does not write the results)",
+    )
+    options = parser.parse_args()
     cells = int(os.environ.get("SCRNA_BENCH_CELLS", "20000"))
+    if options.speed_only:
+        speed_only(cells)
+        return
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="stargazer-bench-scrna-") as tmp:
         base = Path(tmp)

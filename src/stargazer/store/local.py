@@ -310,11 +310,30 @@ class LocalStore:
         return True
 
     def materialise(self, asset: str, files: Mapping[str, str], names: Mapping[str, str]) -> Path:
-        """Build the asset's view from local objects (all must be present); return its folder."""
+        """Build the asset's view from local objects (all must be present); return its folder.
+
+        Builders of the same view take a per-asset lock, so one never retires a view that
+        another has just finished and somebody may already be reading.
+        """
         folder = self.view_dir(asset)
         if self.view_ready(asset, files, names):
             return folder
         self.views.mkdir(parents=True, exist_ok=True)
+        locks = self.root / "locks"
+        locks.mkdir(parents=True, exist_ok=True)
+        with open(locks / f"{folder.name}.lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                if self.view_ready(asset, files, names):
+                    return folder
+                return self._build_view(asset, files, names, folder)
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _build_view(
+        self, asset: str, files: Mapping[str, str], names: Mapping[str, str], folder: Path
+    ) -> Path:
+        """Link the asset's objects into a staged folder and swap it in for `folder`."""
         staged = Path(tempfile.mkdtemp(prefix=f".{os.getpid()}-", dir=self.views))
         try:
             for role, digest in files.items():

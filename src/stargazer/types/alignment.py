@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
@@ -19,7 +19,7 @@ class Alignment(Asset):
     Attributes:
         sample_id: The sample the reads come from.
         reference_id: Id of the `Reference` asset the reads were aligned to ("" if unknown).
-        sorted: Whether the BAM is coordinate-sorted (checked record by record).
+        sorted: Whether the BAM is coordinate-sorted (checked by indexing it).
         duplicates_marked: Whether duplicate reads are flagged.
     """
 
@@ -49,27 +49,28 @@ class Alignment(Asset):
             )
         if metadata["reference_id"]:
             _check_reference(bam, metadata["reference_id"])
-        counts, in_order = _scan(bam)
-        if metadata["sorted"] and not in_order:
-            raise InvalidAssetError(
-                f"{bam}: labelled sorted but the records are not in coordinate order; sort it "
-                "(pysam.sort) or add it with sorted=false"
-            )
         files = dict(files)
         link = link_into(workdir, bam, bam.name)
-        if "bai" in files:
-            if not in_order:
+        if not metadata["sorted"] and "bai" not in files:
+            _read_through(bam, link)
+            return files, metadata
+        fresh = workdir / f"{bam.name}.fresh.bai"
+        if not _index_in_order(bam, link, fresh):
+            if metadata["sorted"]:
                 raise InvalidAssetError(
-                    f"{files['bai']}: an index needs a coordinate-sorted BAM, and {bam} is not "
-                    "sorted; sort it first or leave the index out"
+                    f"{bam}: labelled sorted but the records are not in coordinate order; sort "
+                    "it (pysam.sort) or add it with sorted=false"
                 )
+            raise InvalidAssetError(
+                f"{files['bai']}: an index needs a coordinate-sorted BAM, and {bam} is not "
+                "sorted; sort it first or leave the index out"
+            )
+        if "bai" in files:
             index = link_into(workdir, files["bai"], f"{bam.name}.bai")
-            _check_index(bam, link, index, files["bai"], counts)
-        elif metadata["sorted"]:
-            import pysam
-
-            pysam.index(str(link), str(workdir / f"{bam.name}.bai"))
-            files["bai"] = workdir / f"{bam.name}.bai"
+            _check_index(bam, link, index, files["bai"], fresh)
+            fresh.unlink()
+        else:
+            files["bai"] = fresh.rename(workdir / f"{bam.name}.bai")
         return files, metadata
 
 
@@ -87,48 +88,85 @@ def _check_reference(bam: Path, reference_id: str) -> None:
         )
 
 
-def _scan(bam: Path) -> tuple[dict[int, int], bool]:
-    """Read every record with pysam: records per contig (-1 = unplaced) and sortedness."""
+def _threads() -> str:
+    return str(min(4, os.cpu_count() or 1))
+
+
+def _read_through(bam: Path, link: Path) -> None:
+    """Decode every record in C (``samtools view -c``); raise if the BAM is corrupt."""
     import pysam
 
-    counts: dict[int, int] = {}
-    in_order = True
-    last = (-1, -1)
+    quiet = pysam.set_verbosity(0)  # htslib's own messages would only repeat the error
     try:
-        with pysam.AlignmentFile(str(bam), "rb", check_sq=False) as handle:
-            for record in handle.fetch(until_eof=True):
-                tid = record.reference_id
-                counts[tid] = counts.get(tid, 0) + 1
-                key = (tid if tid >= 0 else math.inf, record.reference_start)
-                if key < last:
-                    in_order = False
-                last = key
-    except (OSError, ValueError) as err:
+        pysam.samtools.view("-c", "-@", _threads(), str(link))
+    except pysam.SamtoolsError as err:
         raise InvalidAssetError(
-            f"{bam}: pysam cannot read it as BAM ({err}); the file is truncated or corrupt"
+            f"{bam}: pysam cannot read it as BAM ({str(err).strip()}); the file is truncated "
+            "or corrupt"
         ) from err
-    return counts, in_order
+    finally:
+        pysam.set_verbosity(quiet)
 
 
-def _check_index(
-    bam: Path, link: Path, index: Path, original: Path, counts: dict[int, int]
-) -> None:
-    """Open the BAM through the index and compare per-contig record counts with the data."""
+def _index_in_order(bam: Path, link: Path, fresh: Path) -> bool:
+    """Build a BAI for the BAM at ``fresh``; False if its records are not coordinate-sorted.
+
+    ``samtools index`` reads every record in C and refuses positions that go backwards on a
+    contig, a contig that comes back after another, and placed records after unplaced ones.
+    What it allows, contigs out of header order, is caught from the index: the first record
+    of each contig must lie further into the file than the first of the contig before it.
+
+    Raises:
+        InvalidAssetError: The BAM is corrupt (it cannot even be read through).
+    """
     import pysam
 
+    quiet = pysam.set_verbosity(0)  # htslib prints "Unsorted positions ..." to stderr
+    try:
+        pysam.samtools.index("-@", _threads(), str(link), str(fresh), catch_stdout=False)
+    except pysam.SamtoolsError:
+        _read_through(bam, link)  # raises if corrupt; otherwise the order was the problem
+        return False
+    finally:
+        pysam.set_verbosity(quiet)
+    with pysam.AlignmentFile(str(link), "rb", index_filename=str(fresh)) as handle:
+        last = -1
+        for stat in handle.get_index_statistics():
+            if not stat.total:
+                continue
+            next(handle.fetch(stat.contig), None)
+            offset = handle.tell()
+            if offset <= last:
+                return False
+            last = offset
+    return True
+
+
+def _check_index(bam: Path, link: Path, index: Path, original: Path, fresh: Path) -> None:
+    """Compare the given index's per-contig record counts with a fresh index of the BAM."""
+    import pysam
+
+    def counts(bai: Path) -> tuple[list[tuple[str, int, int]], int]:
+        with pysam.AlignmentFile(str(link), "rb", index_filename=str(bai)) as handle:
+            stats = [(s.contig, s.mapped, s.unmapped) for s in handle.get_index_statistics()]
+            return stats, handle.nocoordinate
+
+    expected, expected_unplaced = counts(fresh)
     problem = ""
     try:
-        with pysam.AlignmentFile(str(link), "rb", index_filename=str(index)) as handle:
-            stats = {s.contig: s.total for s in handle.get_index_statistics()}
-            for tid, name in enumerate(handle.references):
-                if stats.get(name, 0) != counts.get(tid, 0):
-                    problem = (
-                        f"it counts {stats.get(name, 0)} records on {name}, the BAM has "
-                        f"{counts.get(tid, 0)}"
-                    )
-                    break
+        given, given_unplaced = counts(index)
     except (OSError, ValueError) as err:
-        problem = f"pysam cannot use it: {err}"
+        given, given_unplaced, problem = [], 0, f"pysam cannot use it: {err}"
+    for (name, mapped, unmapped), (_, want_mapped, want_unmapped) in zip(
+        given, expected, strict=False
+    ):
+        if not problem and (mapped, unmapped) != (want_mapped, want_unmapped):
+            problem = (
+                f"it counts {mapped + unmapped} records on {name}, the BAM has "
+                f"{want_mapped + want_unmapped}"
+            )
+    if not problem and given_unplaced != expected_unplaced:
+        problem = f"it counts {given_unplaced} unplaced records, the BAM has {expected_unplaced}"
     if problem:
         raise InvalidAssetError(
             f"{original}: this BAI does not belong to {bam} ({problem}); rebuild it with "

@@ -218,3 +218,32 @@ def test_default_root_is_the_workspace_root(tmp_path, monkeypatch):
     assert default_root() == tmp_path.resolve() / ".stargazer"
     monkeypatch.setenv("STARGAZER_HOME", str(tmp_path / "elsewhere"))
     assert default_root() == (tmp_path / "elsewhere").resolve()
+
+
+def test_concurrent_fetches_never_pull_a_view_from_under_a_reader(workspace):
+    import shutil
+    import threading
+
+    table = asyncio.run(Table.create(_table(workspace, "shared.tsv")))
+    local = open_store().local
+    expected = (workspace / "shared.tsv").read_bytes()
+    failures: list[BaseException] = []
+
+    def fetch_and_read(barrier: threading.Barrier) -> None:
+        barrier.wait()
+        try:
+            folder = local.materialise(table.id, table.files, table.names)
+            for _ in range(50):
+                assert (folder / table.names["primary"]).read_bytes() == expected
+        except BaseException as err:  # collected and reported by the test thread
+            failures.append(err)
+
+    for _ in range(20):
+        shutil.rmtree(local.view_dir(table.id), ignore_errors=True)
+        barrier = threading.Barrier(6)
+        threads = [threading.Thread(target=fetch_and_read, args=(barrier,)) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert not failures, f"{len(failures)} readers lost their view: {failures[0]!r}"

@@ -69,3 +69,48 @@ def test_truncated_bam_and_type_mismatch(workspace):
     _refused(workspace, r"cut.bam: (the BAM is truncated|pysam cannot read it)", cut)
     vcf = write_vcf(workspace / "calls.vcf.gz")
     _refused(workspace, r"it is a VCF file; add it as --type variants", vcf)
+
+
+def _contigs_swapped(path):
+    """A BAM whose chr2 records come before chr1's (each contig in order on its own)."""
+    import pysam
+
+    header = {"HD": {"VN": "1.6"}, "SQ": [{"SN": "chr1", "LN": 600}, {"SN": "chr2", "LN": 400}]}
+    with pysam.AlignmentFile(str(path), "wb", header=header) as out:
+        for tid in (1, 0):
+            for pos in (5, 10, 20):
+                record = pysam.AlignedSegment(out.header)
+                record.query_name = f"r{tid}{pos}"
+                record.query_sequence = "A" * 10
+                record.reference_id, record.reference_start = tid, pos
+                record.mapping_quality, record.cigarstring = 60, "10M"
+                out.write(record)
+    return path
+
+
+def test_contigs_out_of_header_order_are_not_sorted(workspace):
+    import pysam
+
+    bam = _contigs_swapped(workspace / "swapped.bam")
+    _refused(
+        workspace, r"swapped.bam: labelled sorted but the records are not in", bam, sorted=True
+    )
+    index = workspace / "swapped.bam.bai"
+    pysam.index(str(bam), str(index))  # samtools accepts it: contig blocks are contiguous
+    _refused(
+        workspace,
+        r"swapped.bam.bai: an index needs a coordinate-sorted BAM",
+        bam,
+        companions={"bai": index},
+    )
+
+
+def test_corrupt_bam_with_an_end_block_is_refused(workspace):
+    bam = write_bam(workspace / "c.bam", n=200)
+    data = bytearray(bam.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 40] = b"\xff" * 40  # inside the compressed records, EOF block intact
+    bad = workspace / "bad.bam"
+    bad.write_bytes(bytes(data))
+    _refused(workspace, r"bad.bam: pysam cannot read it as BAM", bad)
+    _refused(workspace, r"bad.bam: pysam cannot read it as BAM", bad, sorted=True)

@@ -13,6 +13,8 @@ Alignment is streamed: reads are aligned in batches of about 10 Mbp per thread (
 each batch is given fixmate-style `MC`/`ms` tags (so `samtools markdup` can run next), sorted
 in memory and written to a temporary BAM; the batches are merged into the final
 coordinate-sorted BAM and indexed. No SAM is written and memory is bounded by the batch size.
+With 2+ threads the batches run in two forked worker processes (sharing the loaded index),
+so one batch's per-read Python work overlaps bwa on the next: pybwa holds the GIL.
 
     from stargazer.tasks.general.bwa import bwa_index, align_reads
     bwa_index("ref.fa")                       # ref.fa.amb .ann .bwt .pac .sa
@@ -24,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.metadata import version
@@ -80,17 +83,11 @@ class AlignStats:
         return self.mapped / self.reads if self.reads else 0.0
 
 
-def _record(read, name: str):
-    """A FastxRecord with the stripped name (bwa aborts on pairs whose names differ)."""
-    import pysam
-
-    if name == read.name:
-        return read
-    return pysam.FastxRecord(name=name, sequence=read.sequence, quality=read.quality)
-
-
 def _batches(r1: Path, r2: Path | None, bases_per_batch: int) -> Iterator[list]:
-    """Yield batches of queries: interleaved R1/R2 records with stripped names."""
+    """Yield batches of queries: interleaved R1/R2 ``(name, sequence, quality)`` tuples.
+
+    Names are stripped of ``/1`` and ``/2``. Plain tuples are cheap to send to a worker.
+    """
     import pysam
 
     with pysam.FastxFile(str(r1)) as first:
@@ -102,7 +99,7 @@ def _batches(r1: Path, r2: Path | None, bases_per_batch: int) -> Iterator[list]:
             for record in first:
                 number += 1
                 name = strip_mate_suffix(record.name)
-                queries.append(_record(record, name))
+                queries.append((name, record.sequence, record.quality))
                 bases += len(record.sequence)
                 if second is not None:
                     mate = next(second, None)
@@ -119,7 +116,7 @@ def _batches(r1: Path, r2: Path | None, bases_per_batch: int) -> Iterator[list]:
                             f"but {mate.name!r} in {r2}. Give the two files of the same sample "
                             "and run, in the same order (re-sort them by name if needed)."
                         )
-                    queries.append(_record(mate, mate_name))
+                    queries.append((mate_name, mate.sequence, mate.quality))
                     bases += len(mate.sequence)
                 if bases >= bases_per_batch:
                     yield queries
@@ -136,12 +133,14 @@ def _batches(r1: Path, r2: Path | None, bases_per_batch: int) -> Iterator[list]:
                 second.close()
 
 
-def _mate_scores(queries: list) -> np.ndarray:
+#: Phred+33 character -> its quality if >= 15, else 0 (samtools fixmate's ``ms`` rule).
+_MS_VALUE = np.where(np.arange(256) - 33 >= 15, np.arange(256) - 33, 0).astype(np.int32)
+
+
+def _mate_scores(qualities: list[str]) -> np.ndarray:
     """Per read, the sum of base qualities >= 15 (samtools fixmate's ``ms`` score)."""
-    qualities = [record.quality or "" for record in queries]
-    lengths = np.fromiter((len(q) for q in qualities), dtype=np.int64, count=len(qualities))
-    values = np.frombuffer("".join(qualities).encode(), dtype=np.uint8).astype(np.int32) - 33
-    values[values < 15] = 0
+    lengths = np.fromiter(map(len, qualities), dtype=np.int64, count=len(qualities))
+    values = _MS_VALUE[np.frombuffer("".join(qualities).encode(), dtype=np.uint8)]
     sums = np.zeros(len(qualities), dtype=np.int32)
     if values.size:
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
@@ -257,6 +256,7 @@ def align_reads(
     unit: str | None = None,
     threads: int = 2,
     bases_per_thread: int = BATCH_BASES,
+    index: bool = True,
 ) -> AlignStats:
     """Align reads with BWA-MEM into a coordinate-sorted, indexed BAM.
 
@@ -271,6 +271,7 @@ def align_reads(
         unit: Platform unit (PU), e.g. flowcell.lane; becomes the read group ID.
         threads: bwa threads (and BAM compression threads).
         bases_per_thread: Batch size in bases per thread (bwa's ``-K``).
+        index: Write the ``.bai`` (`Alignment.create` builds one itself when left out).
 
     Returns:
         Read, mapping and pairing counts.
@@ -298,31 +299,115 @@ def align_reads(
     stats = AlignStats()
     workdir = Path(tempfile.mkdtemp(prefix="align-", dir=out_bam.parent))
     chunks: list[Path] = []
+    workers = 2 if threads >= 2 else 1
+    job = _BatchJob(aligner, options, header, group["ID"], paired, workdir)
     try:
         batches = _batches(Path(r1), Path(r2) if r2 else None, bases_per_thread * threads)
-        for queries in batches:
-            results = aligner.align(queries, options)
-            if paired:
-                records = mark_pairs(results, _mate_scores(queries), group["ID"], stats)
-            else:
-                records = []
-                for alignments in results:
-                    stats.reads += 1
-                    stats.mapped += not alignments[0].is_unmapped
-                    for record in alignments:
-                        record.set_tag("RG", group["ID"], value_type="Z")
-                        records.append(record)
-            records.sort(key=_sort_key)
-            chunk = workdir / f"chunk{len(chunks):05d}.bam"
-            with pysam.AlignmentFile(str(chunk), "wbu", header=header) as out:
-                for record in records:
-                    out.write(record)
+        if workers == 1:
+            done = (job.run(number, queries) for number, queries in enumerate(batches))
+        else:
+            job.options = BwaMemOptions(
+                threads=max(1, threads // workers), interleaved_paired_end=paired
+            ).finalize()
+            done = _in_workers(job, batches, workers)
+        for chunk, batch_stats in done:
             chunks.append(chunk)
+            stats.reads += batch_stats.reads
+            stats.mapped += batch_stats.mapped
+            stats.pairs += batch_stats.pairs
+            stats.proper_pairs += batch_stats.proper_pairs
         _merge_sorted(chunks, out_bam, header, threads)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    pysam.index("-@", str(threads), str(out_bam), catch_stdout=False)
+    if index:
+        pysam.index("-@", str(threads), str(out_bam), catch_stdout=False)
     return stats
+
+
+@dataclass
+class _BatchJob:
+    """Align one batch, set flags and tags, sort it and write it as an uncompressed BAM."""
+
+    aligner: object
+    options: object
+    header: dict
+    group_id: str
+    paired: bool
+    workdir: Path
+
+    def run(self, number: int, batch: list[tuple[str, str, str]]) -> tuple[Path, AlignStats]:
+        import pysam
+
+        queries = [
+            pysam.FastxRecord(name=name, sequence=sequence, quality=quality)
+            for name, sequence, quality in batch
+        ]
+        results = self.aligner.align(queries, self.options)
+        stats = AlignStats()
+        if self.paired:
+            scores = _mate_scores([quality or "" for _, _, quality in batch])
+            records = mark_pairs(results, scores, self.group_id, stats)
+        else:
+            records = []
+            for alignments in results:
+                stats.reads += 1
+                stats.mapped += not alignments[0].is_unmapped
+                for record in alignments:
+                    record.set_tag("RG", self.group_id, value_type="Z")
+                    records.append(record)
+        records.sort(key=_sort_key)
+        chunk = self.workdir / f"chunk{number:05d}.bam"
+        with pysam.AlignmentFile(str(chunk), "wbu", header=self.header) as out:
+            for record in records:
+                out.write(record)
+        return chunk, stats
+
+
+#: In a worker process, the job it runs (set by `_start_worker` when the pool forks it).
+_JOB: _BatchJob | None = None
+
+
+def _start_worker(job: _BatchJob) -> None:
+    global _JOB
+    _JOB = job
+
+
+def _run_in_worker(number: int, batch: list[tuple[str, str, str]]) -> tuple[Path, AlignStats]:
+    if _JOB is None:
+        raise RuntimeError("align worker process started without its job (_start_worker)")
+    return _JOB.run(number, batch)
+
+
+def _in_workers(
+    job: _BatchJob, batches: Iterator[list], workers: int
+) -> Iterator[tuple[Path, AlignStats]]:
+    """Run ``job`` on the batches in forked worker processes, yielding results in order.
+
+    The workers are forked after the BWA index is loaded, so they share its memory;
+    each batch is aligned and post-processed entirely in one worker, so the per-read Python
+    work of one batch overlaps with bwa on the next (pybwa holds the GIL while it aligns).
+    At most ``workers + 1`` batches are in flight, which bounds memory.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # The job reaches the workers through fork, not pickling: each pool gets its own, so
+    # samples aligned at the same time (a cohort) never share one.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(job,)
+    ) as pool:
+        pending: deque = deque()
+        try:
+            for number, batch in enumerate(batches):
+                pending.append(pool.submit(_run_in_worker, number, batch))
+                if len(pending) > workers:
+                    yield pending.popleft().result()
+            while pending:
+                yield pending.popleft().result()
+        finally:
+            for future in pending:
+                future.cancel()
 
 
 def _merge_sorted(chunks: list[Path], out_bam: Path, header: dict, threads: int) -> None:
@@ -396,6 +481,7 @@ async def align(
             library=library or None,
             unit=unit or None,
             threads=threads,
+            index=False,
         )
         if stats.mapping_rate < min_mapping_rate:
             raise ValueError(
@@ -407,7 +493,6 @@ async def align(
             )
         return await Alignment.create(
             bam,
-            companions={"bai": f"{bam}.bai"},
             parents=[reference, reads],
             tool=TOOL,
             tool_version=tool_version(),

@@ -170,12 +170,18 @@ _MARKDUP_KEYS = {
 
 
 def markdup(
-    in_bam: str | Path, out_bam: str | Path, threads: int = 2, remove: bool = False
+    in_bam: str | Path,
+    out_bam: str | Path,
+    threads: int = 2,
+    remove: bool = False,
+    index: bool = True,
 ) -> dict[str, float]:
     """``samtools markdup``: flag (or remove) duplicates, index the output, return its metrics.
 
     The input must be coordinate-sorted with ``MC`` and ``ms`` tags on paired reads
-    (``samtools fixmate -m``, or `stargazer.tasks.general.bwa.align_reads`).
+    (``samtools fixmate -m``, or `stargazer.tasks.general.bwa.align_reads`). With
+    ``index=False`` no ``.bai`` is written (`Alignment.create` builds one while it checks
+    the order anyway).
 
     Returns:
         The markdup statistics (reads, duplicate pairs, ...) plus ``duplicate_rate``.
@@ -188,7 +194,8 @@ def markdup(
     if remove:
         args.append("-r")
     pysam.samtools.markdup(*args, str(in_bam), str(out_bam), catch_stdout=False)
-    index_bam(out_bam, threads)
+    if index:
+        index_bam(out_bam, threads)
     metrics: dict[str, float] = {}
     for line in stats_file.read_text().splitlines():
         key, _, value = line.partition(":")
@@ -392,10 +399,9 @@ async def mark_duplicates(alignment: Alignment, threads: int = 2) -> tuple[Align
         if not await asyncio.to_thread(has_mate_tags, bam):
             source = await asyncio.to_thread(add_mate_tags, bam, Path(work) / "mates.bam", threads)
         out = Path(work) / f"{sample}.markdup.bam"
-        metrics = await asyncio.to_thread(markdup, source, out, threads)
+        metrics = await asyncio.to_thread(markdup, source, out, threads, index=False)
         marked = await Alignment.create(
             out,
-            companions={"bai": f"{out}.bai"},
             parents=[alignment],
             tool=TOOL,
             tool_version=tool_version(),

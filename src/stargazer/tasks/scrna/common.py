@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import sys
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Mapping
 from importlib.metadata import version
 from typing import TYPE_CHECKING, Any
@@ -25,6 +27,12 @@ if TYPE_CHECKING:
 #: alone compiles ~20 s of distance kernels (eagerly, at import), and UMAP's graph and layout
 #: code compiles on first use, in every new process.
 NUMBA_CACHED_PACKAGES = ("pynndescent", "umap")
+
+#: How many just-stored AnnData objects this process keeps for the next step (see `store`).
+HANDOFF_SLOTS = 2
+
+_handoff: OrderedDict[str, ad.AnnData] = OrderedDict()
+_handoff_lock = threading.Lock()
 
 
 def tool_version() -> str:
@@ -86,12 +94,54 @@ def _as_text(value: Any) -> str:
     return str(value)
 
 
+def _in_file_order(mapping: Any) -> None:
+    """Reorder a mapping (recursively for plain dicts) by key, as h5py lists a group's members."""
+    for key in sorted(mapping.keys()):
+        value = mapping.pop(key)
+        if isinstance(value, dict):
+            _in_file_order(value)
+        mapping[key] = value
+
+
+def _keep(digest: str, adata: ad.AnnData) -> None:
+    # Reading the file back yields uns, layers, obsm, ... in key order, and writing follows the
+    # mapping's order, so the kept object is put in that order: the next step then writes
+    # byte-identical files whether it got this object or read the file (same asset ids).
+    for mapping in (adata.uns, adata.layers, adata.obsm, adata.varm, adata.obsp, adata.varp):
+        _in_file_order(mapping)
+    with _handoff_lock:
+        _handoff[digest] = adata
+        while len(_handoff) > HANDOFF_SLOTS:
+            _handoff.popitem(last=False)
+
+
+def _take(digest: str) -> ad.AnnData | None:
+    with _handoff_lock:
+        return _handoff.pop(digest, None)
+
+
+def forget_handoffs() -> None:
+    """Drop the AnnData objects kept for the next step (they are re-read from the store)."""
+    with _handoff_lock:
+        _handoff.clear()
+
+
 async def load(data: AnnData) -> ad.AnnData:
-    """The asset's h5ad, read into memory (and numba's disk cache switched on, see above)."""
+    """The asset's h5ad, read into memory (and numba's disk cache switched on, see above).
+
+    When this process has just stored the asset (the previous step ran here), the object it
+    wrote is handed over instead of re-reading the file: it is keyed by the file's content
+    digest, so it is the same content the asset names, and it is given out once (whoever takes
+    it may change it), after which reading falls back to the file.
+    """
     import anndata
 
     enable_numba_cache()
 
+    kept = _take(data.files.get("primary", ""))
+    if kept is not None:
+        await data.fetch()  # the file is still materialised, as for a re-read
+        return kept
     return anndata.read_h5ad(await data.fetch())
 
 
@@ -110,23 +160,38 @@ async def store(
     """
     from stargazer.store import open_store
     from stargazer.types import AnnData
+    from stargazer.types.single_cell import written_by_anndata
 
     settings = record(adata, stage, params)
     # Written inside the store's scratch folder, so ingesting is a hardlink, not a copy.
     with open_store().local.workdir() as folder:
         path = folder / f"{sample_id or 'cells'}.{stage}.h5ad"
         adata.write_h5ad(path)
-        return await AnnData.create(
-            path,
-            parents=parents,
-            tool="scanpy",
-            tool_version=tool_version(),
-            params=settings,
-            sample_id=sample_id,
-            stage=stage,
-            n_obs=int(adata.n_obs),
-            n_vars=int(adata.n_vars),
-        )
+        # anndata wrote it just now: the store checks its layout with h5py, not a full open
+        with written_by_anndata(path):
+            asset = await AnnData.create(
+                path,
+                parents=parents,
+                tool="scanpy",
+                tool_version=tool_version(),
+                params=settings,
+                sample_id=sample_id,
+                stage=stage,
+                n_obs=int(adata.n_obs),
+                n_vars=int(adata.n_vars),
+            )
+    # write_h5ad turned string columns into categoricals in place, as reading back would
+    _keep(asset.files["primary"], adata)
+    return asset
 
 
-__all__ = ["NUMBA_CACHED_PACKAGES", "enable_numba_cache", "load", "record", "store", "tool_version"]
+__all__ = [
+    "HANDOFF_SLOTS",
+    "NUMBA_CACHED_PACKAGES",
+    "enable_numba_cache",
+    "forget_handoffs",
+    "load",
+    "record",
+    "store",
+    "tool_version",
+]

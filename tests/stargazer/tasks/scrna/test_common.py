@@ -28,3 +28,36 @@ def test_parameters_are_recorded_as_text_in_uns():
     params = record(adata, "qc", {"min_genes": 200, "remove_doublets": True, "layer": None})
     assert params == {"min_genes": "200", "remove_doublets": "true", "layer": ""}
     assert adata.uns["stargazer"]["qc"] == params
+
+
+def test_next_step_gets_the_stored_object_once_and_writes_the_same_bytes(workspace):
+    import asyncio
+
+    from tests.stargazer.scrna_data import counts
+
+    from stargazer.tasks.scrna import common
+    from stargazer.tasks.scrna.normalize import normalize_counts
+    from stargazer.tasks.scrna.qc_filter import filter_cells
+
+    async def steps(handoff: bool):
+        adata = filter_cells(counts(cells=300, genes=500), remove_doublets=False)
+        qc = await common.store(
+            adata,
+            stage="qc",
+            params={"min_genes": 200, "max_pct_mt": 20.0},
+            parents=[],
+            sample_id="s1",
+        )
+        if not handoff:
+            common.forget_handoffs()
+        loaded = await common.load(qc)
+        assert (loaded is adata) is handoff
+        again = await common.load(qc)  # given out once; then read from the file
+        assert again is not adata and again.shape == adata.shape
+        return await common.store(
+            normalize_counts(loaded), stage="normalized", params={}, parents=[qc], sample_id="s1"
+        )
+
+    handed = asyncio.run(steps(handoff=True))
+    reread = asyncio.run(steps(handoff=False))
+    assert handed.id == reread.id, "the kept object must write the same file as a re-read"
