@@ -12,7 +12,7 @@
 #
 # Access token: on by default. `stargazer note` makes a random token and prints the URL with
 # it (`docker logs <container>`). No token only when asked, on a trusted network:
-#   docker run -p 8080:8080 stargazer:note --no-token notebooks
+#   docker run -p 8080:8080 stargazer:note --no-token --accept-open-network notebooks
 # Read-only run mode (every notebook, code shown), instead of the editor:
 #   docker run -p 8080:8080 stargazer:note --mode run notebooks
 #   docker run -p 8080:8080 --entrypoint marimo stargazer:note \

@@ -46,7 +46,7 @@ start() {
     echo $! >"$PIDFILE"
     for _ in $(seq 1 120); do
         if .venv/bin/python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$PORT/health', timeout=2)" 2>/dev/null; then
-            grep -o 'http://[^ ]*' "$LOG" | head -n 1 | sed 's/^/Stargazer notebooks: /'
+            grep -o 'http://localhost[^ ]*' "$LOG" | head -n 1 | sed 's/^/Stargazer notebooks: /'
             return 0
         fi
         kill -0 "$(cat "$PIDFILE")" 2>/dev/null || { cat "$LOG" >&2; die "the notebook server exited; log above"; }

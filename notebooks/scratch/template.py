@@ -49,7 +49,8 @@ def _():
     if references:
         reference = references[0]
     else:
-        demo_dir = Path(tempfile.mkdtemp(prefix="stargazer-template-"))
+        _demo_files = tempfile.TemporaryDirectory(prefix="stargazer-template-")  # removed after
+        demo_dir = Path(_demo_files.name)
         demo = generate(GermlineSpec(size=10_000, coverage=1, seed=1), demo_dir)
         reference = Reference.create_sync(demo.reference, build="demo", tool="user")
     mo.md(f"Working on reference `{reference.id[:16]}…` (build `{reference.build}`).")
@@ -61,6 +62,11 @@ def _():
     # Step 1 — define a task. Write it inside a regular cell and *return* it: other cells then
     # receive it as an argument in every mode. (`@app.function` stacked on `@gatk_env.task` is
     # not visible to other cells when the notebook runs as a script.)
+    # Re-running is instant: results are cached, keyed by this cell's code and every function,
+    # class and constant of this notebook it uses. Need another environment (other packages or
+    # resources)? Give it the same cache policy, so no part of the key is left out:
+    #     from stargazer.config import cache_policy
+    #     my_env = flyte.TaskEnvironment(name="my_env", cache=cache_policy("pysam", "pandas"))
     @gatk_env.task
     async def contig_lengths(reference: Reference) -> dict[str, int]:
         """Length of every contig in a reference FASTA.

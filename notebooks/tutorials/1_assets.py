@@ -41,7 +41,8 @@ def _():
 
 @app.cell
 def _():
-    demo_dir = Path(tempfile.mkdtemp(prefix="stargazer-assets-"))
+    demo_files = tempfile.TemporaryDirectory(prefix="stargazer-assets-")  # gone with the kernel
+    demo_dir = Path(demo_files.name)
     demo = generate(GermlineSpec(size=20_000, coverage=2, samples=2, seed=11), demo_dir)
     mo.md(f"""
     ## 1. Add files
@@ -58,7 +59,7 @@ def _():
 
     Inside a Flyte task use the `async` form, `await Reads.create(...)`.
     """)
-    return (demo,)
+    return demo, demo_files
 
 
 @app.cell
@@ -113,7 +114,8 @@ async def _(reference):
     import pysam
 
     fasta_path = await reference.fetch()
-    table_dir = Path(tempfile.mkdtemp(prefix="stargazer-lengths-"))
+    _scratch = tempfile.TemporaryDirectory(prefix="stargazer-lengths-")  # removed after the cell
+    table_dir = Path(_scratch.name)
     table_path = table_dir / "contig_lengths.tsv"
     with pysam.FastaFile(str(fasta_path)) as fasta:
         rows = zip(fasta.references, fasta.lengths, strict=True)
@@ -171,7 +173,8 @@ def _(lengths):
 
 @app.cell
 def _(demo):
-    bad_dir = Path(tempfile.mkdtemp(prefix="stargazer-bad-"))
+    _scratch = tempfile.TemporaryDirectory(prefix="stargazer-bad-")  # removed after the cell
+    bad_dir = Path(_scratch.name)
     r1, _r2 = demo.reads[sorted(demo.reads)[0]]
     truncated = bad_dir / "truncated_R1.fastq.gz"
     truncated.write_bytes(Path(r1).read_bytes()[:2000])

@@ -42,7 +42,8 @@ def _():
 
 @app.cell
 def _():
-    demo_dir = Path(tempfile.mkdtemp(prefix="stargazer-tasks-"))
+    _demo_files = tempfile.TemporaryDirectory(prefix="stargazer-tasks-")  # removed after the cell
+    demo_dir = Path(_demo_files.name)
     demo = generate(GermlineSpec(size=30_000, coverage=1, seed=5), demo_dir)
     reference = Reference.create_sync(demo.reference, build="demo")
     mo.md(f"A demo reference to work on: `{reference.names['primary']}`, `{reference.id[:24]}…`")
@@ -120,7 +121,8 @@ def _():
         """
         import pysam
 
-        out_dir = Path(tempfile.mkdtemp(prefix="composition-"))
+        scratch = tempfile.TemporaryDirectory(prefix="composition-")  # removed on return
+        out_dir = Path(scratch.name)
         out = out_dir / "base_composition.tsv"
         lines = ["contig\tbase\tcount"]
         with pysam.FastaFile(str(await reference.fetch())) as fasta:

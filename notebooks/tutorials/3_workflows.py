@@ -15,6 +15,7 @@ with app.setup:
     import marimo as mo
     import pandas as pd
 
+    from stargazer.config import cache_policy
     from stargazer.demo.germline import GermlineSpec, generate
     from stargazer.types import Reference
     from stargazer.utils import execution_context
@@ -43,7 +44,8 @@ def _():
 
 @app.cell
 def _():
-    demo_dir = Path(tempfile.mkdtemp(prefix="stargazer-tutorial-"))
+    _demo_files = tempfile.TemporaryDirectory(prefix="stargazer-tutorial-")  # removed after
+    demo_dir = Path(_demo_files.name)
     demo = generate(GermlineSpec(size=60_000, coverage=1, seed=3), demo_dir)
     reference = Reference.create_sync(demo.reference, build="demo", tool="user")
     mo.md(f"A demo reference with three contigs: `{reference.id[:20]}…`")
@@ -54,7 +56,9 @@ def _():
 def _():
     # Two tasks and a workflow, defined in one regular cell and returned, so that every other
     # cell can use them in `marimo edit`, `marimo run` and as a script.
-    env = flyte.TaskEnvironment(name="tutorial_workflows", cache="auto")
+    # `cache_policy` is the one cache setting every environment uses: a hit only when the code,
+    # the package versions, the store and the inputs' content are the same (see the README).
+    env = flyte.TaskEnvironment(name="tutorial_workflows", cache=cache_policy("pysam"))
 
     @env.task
     async def contig_names(reference: Reference) -> list[str]:

@@ -69,7 +69,8 @@ def _(context):
 
 @app.cell
 def _():
-    remote_dir = Path(tempfile.mkdtemp(prefix="stargazer-remote-config-"))
+    _scratch = tempfile.TemporaryDirectory(prefix="stargazer-remote-config-")  # after the cell
+    remote_dir = Path(_scratch.name)
     remote_config = remote_dir / "config.yaml"
     remote_config.write_text(
         "admin:\n"
@@ -157,12 +158,13 @@ def _(context, gc_fraction):
 
 @app.cell
 def _(gc_fraction):
-    bundle_dir = Path(tempfile.mkdtemp(prefix="stargazer-bundle-"))
+    bundle_files = tempfile.TemporaryDirectory(prefix="stargazer-bundle-")  # gone with the kernel
+    bundle_dir = Path(bundle_files.name)
     flyte.with_runcontext(
         mode="remote", dry_run=True, interactive_mode=True, copy_bundle_to=bundle_dir
     ).run(gc_fraction, sequence="GGCC")
     bundle = next(bundle_dir.iterdir())
-    return bundle, bundle_dir
+    return bundle, bundle_dir, bundle_files
 
 
 @app.cell

@@ -18,6 +18,7 @@ with app.setup:
     import pandas as pd
     import scanpy as sc
 
+    from stargazer.access import allowed_roots, check_path
     from stargazer.demo.scrna import simulate_counts
     from stargazer.errors import InvalidAssetError
     from stargazer.types import AnnData, assemble
@@ -59,7 +60,16 @@ def _():
 
 
 @app.cell
-def _(source):
+def _():
+    # The file picker opens only folders Stargazer may read: the workspace and the data
+    # folders listed in STARGAZER_DATA_DIRS or `[tool.stargazer] data_dirs` (pyproject.toml).
+    roots = [str(root) for root in allowed_roots()]
+    data_root = mo.ui.dropdown(roots, value=roots[0], label="folder")
+    return (data_root,)
+
+
+@app.cell
+def _(data_root, source):
     # Small by default when this notebook runs as a script (tests), bigger in the browser.
     interactive = mo.running_in_notebook()
     demo_cells = mo.ui.slider(
@@ -75,7 +85,11 @@ def _(source):
     demo_difficulty = mo.ui.dropdown(["easy", "moderate"], value="easy", label="difficulty")
     upload = mo.ui.file(filetypes=[".h5ad"], multiple=True, label="h5ad files (raw counts)")
     browse = mo.ui.file_browser(
-        initial_path=Path.cwd(), filetypes=[".h5ad"], multiple=True, label="…or pick files"
+        initial_path=Path(data_root.value),
+        restrict_navigation=True,
+        filetypes=[".h5ad"],
+        multiple=True,
+        label="…or pick files in the workspace or a data folder",
     )
     register = mo.ui.run_button(label="Register files as assets")
     if source.value == "demo":
@@ -91,6 +105,7 @@ def _(source):
                     "`stargazer.tasks.import_counts` or `stargazer assets add`."
                 ),
                 upload,
+                data_root,
                 browse,
                 register,
             ]
@@ -112,12 +127,15 @@ def _(source):
 def _(browse, register, source, upload):
     registered_message = mo.md("")
     if source.value == "own" and register.value:
-        upload_dir = Path(tempfile.mkdtemp(prefix="stargazer-upload-"))
+        _uploads = tempfile.TemporaryDirectory(prefix="stargazer-upload-")  # removed after
+        upload_dir = Path(_uploads.name)
         for item in upload.value:
             (upload_dir / Path(item.name).name).write_bytes(item.contents)
-        files = [*upload_dir.iterdir(), *(Path(entry.path) for entry in browse.value)]
         made = []
         try:
+            # Picked paths are checked again, symlinks resolved, before anything is read.
+            picked = [check_path(entry.path) for entry in browse.value]
+            files = [*upload_dir.iterdir(), *picked]
             for _file in files:
                 _counts = anndata.read_h5ad(_file, backed="r")
                 made.append(
@@ -129,7 +147,7 @@ def _(browse, register, source, upload):
                         n_vars=int(_counts.n_vars),
                     )
                 )
-        except (InvalidAssetError, OSError) as err:
+        except (InvalidAssetError, OSError, ValueError) as err:
             registered_message = mo.callout(mo.md(f"**Refused:** {err}"), kind="danger")
         else:
             registered_message = mo.callout(
@@ -163,7 +181,8 @@ def _(
     source,
 ):
     if source.value == "demo":
-        demo_dir = Path(tempfile.mkdtemp(prefix="stargazer-scrna-"))
+        _demo_files = tempfile.TemporaryDirectory(prefix="stargazer-scrna-")  # removed after
+        demo_dir = Path(_demo_files.name)
         samples = []
         with mo.status.spinner(title="Simulating counts…"):
             for index in range(demo_samples.value):

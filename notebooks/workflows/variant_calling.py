@@ -17,6 +17,7 @@ with app.setup:
     import pandas as pd
     import pysam
 
+    from stargazer.access import allowed_roots, check_path
     from stargazer.demo.germline import GermlineSpec, generate, parse_size
     from stargazer.errors import InvalidAssetError
     from stargazer.tasks import variant_accuracy
@@ -60,7 +61,16 @@ def _():
 
 
 @app.cell
-def _(source):
+def _():
+    # The file picker opens only folders Stargazer may read: the workspace and the data
+    # folders listed in STARGAZER_DATA_DIRS or `[tool.stargazer] data_dirs` (pyproject.toml).
+    roots = [str(root) for root in allowed_roots()]
+    data_root = mo.ui.dropdown(roots, value=roots[0], label="folder")
+    return (data_root,)
+
+
+@app.cell
+def _(data_root, source):
     # Small by default when this notebook runs as a script (tests), bigger in the browser.
     interactive = mo.running_in_notebook()
     demo_size = mo.ui.dropdown(
@@ -79,10 +89,11 @@ def _(source):
         filetypes=[".fastq", ".fq", ".gz"], multiple=True, label="FASTQ files (R1 and R2)"
     )
     browse = mo.ui.file_browser(
-        initial_path=Path.cwd(),
+        initial_path=Path(data_root.value),
+        restrict_navigation=True,
         filetypes=[".fa", ".fasta", ".fna", ".fastq", ".fq", ".gz"],
         multiple=True,
-        label="…or pick files on this machine",
+        label="…or pick files in the workspace or a data folder",
     )
     sample_name = mo.ui.text(value="sample1", label="sample id for these reads")
     register = mo.ui.run_button(label="Register files as assets")
@@ -99,6 +110,7 @@ def _(source):
                     "Files are validated before anything is registered."
                 ),
                 mo.hstack([upload_reference, upload_reads]),
+                data_root,
                 browse,
                 mo.hstack([sample_name, register]),
             ]
@@ -131,15 +143,17 @@ def _(browse, register, sample_name, source, upload_reads, upload_reference):
 
     registered_message = mo.md("")
     if source.value == "own" and register.value:
-        upload_dir = Path(tempfile.mkdtemp(prefix="stargazer-upload-"))
+        _uploads = tempfile.TemporaryDirectory(prefix="stargazer-upload-")  # removed after
+        upload_dir = Path(_uploads.name)
         for item in [*upload_reference.value, *upload_reads.value]:
             (upload_dir / Path(item.name).name).write_bytes(item.contents)
-        picked = [Path(entry.path) for entry in browse.value]
-        files = [*upload_dir.iterdir(), *picked]
-        fastas = [p for p in files if p.name.endswith((".fa", ".fasta", ".fna", ".fa.gz"))]
-        fastqs = [p for p in files if ".fastq" in p.name or ".fq" in p.name]
         made = []
         try:
+            # Picked paths are checked again, symlinks resolved, before anything is read.
+            picked = [check_path(entry.path) for entry in browse.value]
+            files = [*upload_dir.iterdir(), *picked]
+            fastas = [p for p in files if p.name.endswith((".fa", ".fasta", ".fna", ".fa.gz"))]
+            fastqs = [p for p in files if ".fastq" in p.name or ".fq" in p.name]
             for fasta in fastas:
                 made.append(Reference.create_sync(fasta, build=fasta.stem))
             if fastqs:
@@ -151,7 +165,7 @@ def _(browse, register, sample_name, source, upload_reads, upload_reference):
                         sample_id=sample_name.value,
                     )
                 )
-        except InvalidAssetError as err:
+        except (InvalidAssetError, PermissionError, ValueError) as err:
             registered_message = mo.callout(mo.md(f"**Refused:** {err}"), kind="danger")
         else:
             registered_message = mo.callout(
@@ -208,7 +222,7 @@ def _(
         mo.running_in_notebook() and not start.value,
         mo.md("_Press **Run variant calling** to start._"),
     )
-    truth = None
+    truth = demo_files = None
     if source.value == "demo":
         spec = GermlineSpec(
             size=parse_size(demo_size.value),
@@ -217,7 +231,9 @@ def _(
             difficulty=demo_difficulty.value,
             seed=int(demo_seed.value),
         )
-        demo_dir = Path(tempfile.mkdtemp(prefix="stargazer-germline-"))
+        # removed when the next run replaces it, or with the kernel; the store keeps the data
+        demo_files = tempfile.TemporaryDirectory(prefix="stargazer-germline-")
+        demo_dir = Path(demo_files.name)
         with mo.status.spinner(title="Simulating demo data…"):
             demo = generate(spec, demo_dir)
             reference = Reference.create_sync(demo.reference, build="demo")
@@ -232,7 +248,7 @@ def _(
             mo.md("_Register or pick a reference and at least one sample above._"),
         )
         reference, samples = pick_reference.value, list(pick_reads.value)
-    return reference, samples, truth
+    return demo_files, reference, samples, truth
 
 
 @app.cell

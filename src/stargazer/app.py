@@ -38,7 +38,8 @@ RUN_MODE_ARGS = [
     "0.0.0.0",
     "--port",
     str(PORT),
-    "--no-token",
+    "--no-token",  # the Flyte app is behind the platform's authentication (requires_auth)
+    "--accept-open-network",
 ]
 
 marimo_env = flyte.app.AppEnvironment(

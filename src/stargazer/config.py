@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import flyte
 
-from stargazer.caching import SourceTreePolicy, store_identity
+from stargazer.caching import cache_policy
 
 #: The image a remote cluster builds for Stargazer tasks: pip packages only.
 STARGAZER_IMAGE = flyte.Image.from_debian_base(name="stargazer").with_pip_packages(
@@ -21,17 +21,18 @@ GATK_IMAGE = flyte.Image.from_debian_base(name="stargazer-gatk").with_pip_packag
     "stargazer", "pysam==0.24.1", "pybwa==2.3.2", "numpy"
 )
 
-#: Cached by input content (asset digests), code (the task's module, the stargazer modules it
-#: imports, the pysam/pybwa versions) and the asset store (see `stargazer.caching`).
+#: The packages gatk_env's tasks run: they and their whole dependency closure are in the key.
+GATK_PACKAGES = ("pysam", "pybwa", "numpy")
+
+#: Cached by `stargazer.caching.cache_policy`: input content (asset digests; `threads` left
+#: out), the code the process imported (task module and every project module it reaches), the
+#: versions of GATK_PACKAGES' dependency closure and Python, and the asset store's id.
 gatk_env = flyte.TaskEnvironment(
     name="gatk_env",
     description="Alignment and germline variant calling with pysam and pybwa.",
     image=GATK_IMAGE,
     resources=flyte.Resources(cpu=2, memory="8Gi", disk="50Gi"),
-    cache=flyte.Cache(
-        "auto",
-        policies=[SourceTreePolicy(tools=("pysam", "pybwa", "numpy"), scope=store_identity)],
-    ),
+    cache=cache_policy(*GATK_PACKAGES),
 )
 
 #: The single-cell stack, pinned to a combination that works (pynndescent 0.7.0 breaks scanpy
@@ -58,35 +59,39 @@ SCRNA_IMAGE = (
     )
 )
 
+#: The packages scrna_env's tasks run: they and their whole dependency closure are in the key.
+SCRNA_PACKAGES = (
+    "scanpy",
+    "anndata",
+    "igraph",
+    "leidenalg",
+    "pynndescent",
+    "scikit-misc",
+    "scikit-image",
+    "umap-learn",
+)
+
 #: Sized for an AnnData held in memory (about 1 GiB per 100k cells x 2k genes, several copies
-#: during PCA and UMAP). Cached by input content and code (the task module, the stargazer
-#: modules it imports and the versions of the scientific stack). pynndescent's and UMAP's numba
-#: code is cached on disk (`stargazer.tasks.scrna.common.enable_numba_cache`; in the image,
-#: compiled at build time), so a fresh process or pod does not compile it again (15-40 s).
+#: during PCA and UMAP). Cached like gatk_env (`stargazer.caching.cache_policy`) with the
+#: scientific stack's dependency closure (scanpy, pandas, h5py, numba, ...). pynndescent's
+#: and UMAP's numba code is cached on disk (`stargazer.tasks.scrna.common.enable_numba_cache`;
+#: in the image, compiled at build time), so a fresh process or pod does not compile it again
+#: (15-40 s).
 scrna_env = flyte.TaskEnvironment(
     name="scrna_env",
     description="Single-cell RNA analysis with scanpy and anndata.",
     image=SCRNA_IMAGE,
     resources=flyte.Resources(cpu=2, memory="16Gi", disk="20Gi"),
-    cache=flyte.Cache(
-        "auto",
-        policies=[
-            SourceTreePolicy(
-                tools=(
-                    "scanpy",
-                    "anndata",
-                    "numpy",
-                    "scipy",
-                    "scikit-learn",
-                    "umap-learn",
-                    "igraph",
-                    "leidenalg",
-                    "scikit-misc",
-                    "scikit-image",
-                )
-            )
-        ],
-    ),
+    cache=cache_policy(*SCRNA_PACKAGES),
 )
 
-__all__ = ["GATK_IMAGE", "SCRNA_IMAGE", "STARGAZER_IMAGE", "gatk_env", "scrna_env"]
+__all__ = [
+    "GATK_IMAGE",
+    "GATK_PACKAGES",
+    "SCRNA_IMAGE",
+    "SCRNA_PACKAGES",
+    "STARGAZER_IMAGE",
+    "cache_policy",
+    "gatk_env",
+    "scrna_env",
+]

@@ -15,3 +15,15 @@ class PromotionError(ValueError):
 
     The message names the notebook or module, the problem and the fix.
     """
+
+
+class DamagedStoreError(OSError):
+    """The store holds something it must not use: a corrupted object, a symlink out of it.
+
+    The message names the path, the problem and the repair (usually: re-add the original file,
+    or replace a symlinked folder with a real one).
+    """
+
+
+class StoreWarning(UserWarning):
+    """Something in the store was skipped or repaired; the store goes on working."""

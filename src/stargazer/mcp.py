@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import logging
 import re
 import types
 import typing
@@ -32,8 +33,16 @@ from typing import TYPE_CHECKING, Any
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
+from stargazer.access import quote
+
 if TYPE_CHECKING:
     from flyte import TaskTemplate
+
+#: The largest JSON argument (metadata, companions) a tool accepts, in bytes.
+MAX_ARGUMENT_BYTES = 64 * 1024
+
+#: The longest log line the server writes; longer ones (and their tracebacks) are cut.
+MAX_LOG_CHARS = 2000
 
 #: Instructions shown to the client when it connects.
 INSTRUCTIONS = """\
@@ -41,7 +50,9 @@ Stargazer runs bioinformatics tasks (Flyte v2) on typed assets kept in a content
 Call list_tasks / list_workflows to see what exists, describe_task for a full docstring,
 query_assets to find input asset ids, then run_task or run_workflow with inputs given as
 scalars, asset ids, or metadata queries such as {"sample_id": "s1"}. add_asset registers a
-local file as a new asset. list_notebooks shows the marimo notebooks of this workspace."""
+local file as a new asset; only files in the workspace or the data folders the user allowed
+(STARGAZER_DATA_DIRS) can be added. list_notebooks shows the marimo notebooks of this
+workspace."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -356,6 +367,8 @@ class Stargazer:
         Raises:
             ToolError: No such name, or (with `kind`) it is the other kind.
         """
+        if len(name) > 200:
+            raise ToolError(f"no task or workflow is named {quote(name, 60)!r} (see list_tasks)")
         pools = {"task": self.tasks(), "workflow": self.workflows()}
         for pool_kind, pool in pools.items():
             for entry in pool.values():
@@ -395,6 +408,7 @@ class Stargazer:
         import flyte
 
         entry = self.find(name, kind=kind)
+        _bounded(inputs, "inputs")
         kwargs = resolve_inputs(entry, inputs or {})
 
         def run_blocking() -> tuple[Any, list[Any]]:
@@ -454,19 +468,28 @@ class Stargazer:
             if inspect.isclass(c) and issubclass(c, stargazer.types.Asset) and c.kind
         }
         by_key = {key.lower(): c for name, c in classes.items() for key in (name, c.kind)}
-        asset_class = by_key.get(asset_type.lower())
+        asset_class = by_key.get(asset_type.lower()) if len(asset_type) <= 64 else None
         if asset_class is None:
             raise ToolError(
-                f"unknown asset type {asset_type!r}; use one of {', '.join(sorted(classes))}"
+                f"unknown asset type {quote(asset_type, 64)!r}; use one of "
+                f"{', '.join(sorted(classes))}"
             )
-        source = Path(path).expanduser()
-        if not source.is_file():
-            raise ToolError(f"{source}: no such file; pass the path of a file on this machine")
+        _bounded(metadata, "metadata")
+        _bounded(companions, "companions")
+        if companions is not None and not isinstance(companions, dict):
+            raise ToolError(f"companions must map roles to paths, got {quote(repr(companions))}")
+        source = _allowed_file(path, "path")
+        checked = {
+            str(role): str(_allowed_file(value, f"companion {quote(str(role))!r}"))
+            for role, value in (companions or {}).items()
+        }
         fields = {"parents": [], "tool": "user", "tool_version": "", **(metadata or {})}
         try:
-            asset = await asset_class.create(str(source), companions=companions or {}, **fields)
+            asset = await asset_class.create(str(source), companions=checked, **fields)
         except (InvalidAssetError, TypeError, ValueError, FileNotFoundError) as err:
-            raise ToolError(f"could not add {source} as {asset_class.__name__}: {err}") from err
+            raise ToolError(
+                f"could not add {quote(path)} as {asset_class.__name__}: {quote(str(err), 2000)}"
+            ) from err
         return asset_record(asset)
 
     def notebooks(self) -> list[dict[str, str]]:
@@ -491,6 +514,59 @@ class Stargazer:
         return found
 
 
+def _bounded(value: Any, what: str) -> None:
+    """Refuse a JSON argument bigger than `MAX_ARGUMENT_BYTES` before looking inside it."""
+    import json
+
+    size = len(json.dumps(value, default=str))
+    if size > MAX_ARGUMENT_BYTES:
+        raise ToolError(
+            f"{what} is too large: {size} bytes as JSON, at most {MAX_ARGUMENT_BYTES}; "
+            "pass asset ids or short metadata queries, not file contents"
+        )
+
+
+def _allowed_file(path: Any, what: str) -> Path:
+    """The resolved path of an existing file under the allowed roots, or a ToolError."""
+    from stargazer.access import check_path
+
+    try:
+        resolved = check_path(path, what=what)
+    except (ValueError, PermissionError) as err:
+        raise ToolError(str(err)) from err
+    if not resolved.is_file():
+        raise ToolError(
+            f"{what} {quote(str(path))}: no such file; pass the path of a file in the "
+            "workspace or a data folder"
+        )
+    return resolved
+
+
+class _LogLimit(logging.Filter):
+    """Cut log records (message and traceback) to `MAX_LOG_CHARS`.
+
+    A huge argument echoed in an error (a 1 MB path) then costs a line, not megabytes.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        error = record.exc_info[1] if record.exc_info else None
+        if len(message) <= MAX_LOG_CHARS and len(str(error or "")) <= MAX_LOG_CHARS:
+            return True
+        if error is not None:
+            message += f" ({type(error).__name__}: {quote(str(error), MAX_LOG_CHARS)})"
+        record.msg, record.args = quote(message, MAX_LOG_CHARS), None
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+def limit_log_lines() -> None:
+    """Put the length limit on every handler of the root logger (where the SDK logs)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _LogLimit) for f in handler.filters):
+            handler.addFilter(_LogLimit())
+
+
 def _notebook_title(path: Path) -> str:
     match = re.search(r"^\s*#\s+(.+)$", path.read_text(encoding="utf-8"), flags=re.MULTILINE)
     return match.group(1).strip() if match else path.stem
@@ -512,6 +588,7 @@ def create_server(stargazer: Stargazer | None = None) -> MCPServer:
     server: MCPServer = MCPServer(
         "stargazer", version=__version__, instructions=INSTRUCTIONS, log_level="WARNING"
     )
+    limit_log_lines()
 
     @server.tool()
     def list_tasks() -> list[dict[str, Any]]:
@@ -546,9 +623,13 @@ def create_server(stargazer: Stargazer | None = None) -> MCPServer:
     def query_assets(filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """Find assets by metadata, e.g. {"kind": "alignment", "sample_id": "s1"}.
 
-        A list value means any of its values. No filters lists every asset.
+        A list value means any of its values. No filters lists every asset. Free-form labels:
+        {"labels": {"batch": "b1"}} or {"label.batch": "b1"}; a bare key is a typed field.
         """
-        return impl.query(filters or {})
+        try:
+            return impl.query(filters or {})
+        except OSError as err:  # an unreachable or refusing remote store: one line, no trace
+            raise ToolError(str(err)) from err
 
     @server.tool()
     async def add_asset(
@@ -560,7 +641,8 @@ def create_server(stargazer: Stargazer | None = None) -> MCPServer:
         """Validate a local file and register it as an asset (Reads, Reference, AnnData, ...).
 
         metadata holds the type's fields (sample_id, build, ...); companions maps roles such
-        as "r2" or "bai" to file paths.
+        as "r2" or "bai" to file paths. Every path must be inside the workspace or a data
+        folder the user allowed; others are refused and nothing is registered.
         """
         return await impl.add(path, type, metadata or {}, companions)
 
@@ -570,3 +652,88 @@ def create_server(stargazer: Stargazer | None = None) -> MCPServer:
         return impl.notebooks()
 
     return server
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP: a bearer token on every request
+
+#: Environment variable that gives the HTTP server its token (instead of a generated one).
+TOKEN_ENV = "STARGAZER_MCP_TOKEN"
+
+#: Where the generated token is written (0600), relative to the workspace root.
+TOKEN_FILE = Path(".stargazer") / "mcp-token"
+
+
+def http_token(workspace: Path) -> tuple[str, Path | None]:
+    """The token HTTP clients must send: `STARGAZER_MCP_TOKEN`, else a new random one.
+
+    Args:
+        workspace: The workspace root; a generated token is written to `TOKEN_FILE` in it.
+
+    Returns:
+        The token, and the file it was written to (None when it came from the environment).
+
+    Raises:
+        ValueError: `STARGAZER_MCP_TOKEN` is set but shorter than 16 characters.
+    """
+    import os
+    import secrets
+
+    from stargazer.access import write_private
+
+    given = os.environ.get(TOKEN_ENV)
+    if given is not None:
+        if len(given.strip()) < 16:
+            raise ValueError(
+                f"{TOKEN_ENV} is set but shorter than 16 characters; set a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(32))') or unset it "
+                "to get a generated one"
+            )
+        return given.strip(), None
+    token = secrets.token_urlsafe(32)
+    path = workspace / TOKEN_FILE
+    write_private(path, token + "\n")
+    return token, path
+
+
+def require_bearer(app: Any, token: str) -> Any:
+    """Wrap an ASGI app so every HTTP request needs `Authorization: Bearer <token>`.
+
+    Requests without it, or with another token, get 401 and never reach the MCP server.
+    """
+    import secrets
+
+    expected = f"Bearer {token}".encode()
+
+    async def guarded(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket"):
+            given = dict(scope.get("headers") or []).get(b"authorization", b"")
+            if not secrets.compare_digest(given, expected):
+                body = (
+                    b"401: send the token printed by `stargazer mcp --http` (also in "
+                    b".stargazer/mcp-token) as the header 'Authorization: Bearer <token>'\n"
+                )
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"text/plain; charset=utf-8"),
+                            (b"www-authenticate", b'Bearer realm="stargazer"'),
+                            (b"content-length", str(len(body)).encode()),
+                        ],
+                    }
+                )
+                await send({"type": "http.response.body", "body": body})
+                return
+        await app(scope, receive, send)
+
+    return guarded
+
+
+def serve_http(server: MCPServer, host: str, port: int, token: str) -> None:
+    """Serve streamable HTTP at `http://HOST:PORT/mcp`, every request checked for the token."""
+    import uvicorn
+
+    app = require_bearer(server.streamable_http_app(host=host), token)
+    uvicorn.run(app, host=host, port=port, log_level="warning")

@@ -42,11 +42,15 @@ def test_notebook_passes_marimo_check(notebook: Path):
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=_id)
 def test_notebook_runs_as_script(notebook: Path, workspace: Path, subprocess_env):
+    scratch = workspace / "tmp"  # the notebook's temporary folders land here ...
+    scratch.mkdir()
     result = subprocess.run(
         [sys.executable, str(notebook)],
         cwd=workspace,
-        env=subprocess_env,
+        env=dict(subprocess_env, TMPDIR=str(scratch)),
         capture_output=True,
         text=True,
     )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    left = sorted(p.name for p in scratch.iterdir() if p.name.startswith("stargazer-"))
+    assert left == [], f"{notebook.name} left its temporary folders behind: {left}"

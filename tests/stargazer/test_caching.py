@@ -1,9 +1,11 @@
+import importlib
+import shutil
 import subprocess
 import sys
 import textwrap
 import types
 
-from stargazer.caching import SourceTreePolicy, source_files, store_identity
+from stargazer.caching import SourceTreePolicy, changed_sources, source_files, store_identity
 
 HELPERS = "def double(x):\n    return 2 * x\n"
 
@@ -82,7 +84,9 @@ def test_version_follows_imported_sources_tools_and_store(tmp_path, monkeypatch)
     _package(tmp_path)
     monkeypatch.syspath_prepend(str(tmp_path))
     files = source_files("cachecheck.tasks", ["cachecheck"])
-    assert set(files) == {"cachecheck.helpers", "cachecheck.tasks"}
+    # every module of the project it imports, and the stargazer modules (stargazer.caching)
+    assert {"cachecheck.helpers", "cachecheck.tasks", "stargazer.caching"} <= set(files)
+    assert not any(name.startswith(("flyte", "pysam")) for name in files)
 
     policy = SourceTreePolicy(tools=("pysam",), scope=lambda: "store-a")
     params = types.SimpleNamespace(func=_tracked())
@@ -95,7 +99,12 @@ def test_version_follows_imported_sources_tools_and_store(tmp_path, monkeypatch)
         SourceTreePolicy(tools=("pybwa",), scope=lambda: "store-a").get_version("", params) != first
     )
     (tmp_path / "cachecheck" / "helpers.py").write_text("def double(x):\n    return x * 2\n")
+    # the process still runs the code it imported: same version, but the edit is noticed
+    assert policy.get_version("", params) == first
+    assert "cachecheck.helpers" in changed_sources()
+    importlib.reload(importlib.import_module("cachecheck.helpers"))
     assert policy.get_version("", params) != first
+    assert "cachecheck.helpers" not in changed_sources()
     assert "tool:pysam" in policy.describe(params.func)
 
 
@@ -109,6 +118,11 @@ def _tracked():
 def test_store_identity_follows_the_store(monkeypatch, tmp_path):
     monkeypatch.delenv("STARGAZER_STORE", raising=False)
     monkeypatch.setenv("STARGAZER_HOME", str(tmp_path / "a"))
-    assert store_identity() == str((tmp_path / "a").resolve())
-    monkeypatch.setenv("STARGAZER_STORE", "s3://bucket/prefix")
-    assert store_identity() == "s3://bucket/prefix"
+    first = store_identity()
+    assert first == f"store:{(tmp_path / 'a' / 'store-id').read_text().strip()}"
+    assert store_identity() == first
+    monkeypatch.setenv("STARGAZER_HOME", str(tmp_path / "b"))
+    assert store_identity() != first
+    monkeypatch.setenv("STARGAZER_HOME", str(tmp_path / "a"))
+    shutil.rmtree(tmp_path / "a")  # a wiped store at the same path is another store
+    assert store_identity() != first

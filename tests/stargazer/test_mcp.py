@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
-from tests.conftest import REPO_ROOT, free_port
+from tests.conftest import REPO_ROOT
 
 TOOLS = {
     "add_asset",
@@ -43,7 +44,10 @@ def _params(workspace: Path, *command: str) -> StdioServerParameters:
         command=command[0],
         args=list(command[1:]),
         cwd=str(workspace),
-        env={"STARGAZER_HOME": str(workspace / ".stargazer"), "PYTHONPATH": str(REPO_ROOT)},
+        env={
+            "STARGAZER_HOME": str(workspace / ".stargazer"),
+            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT), str(REPO_ROOT / "src")]),
+        },
     )
 
 
@@ -282,30 +286,76 @@ def _listening_addresses(port: int) -> set[str]:
     return found
 
 
-@pytest.mark.timeout(120)
-def test_http_transport_on_loopback(workspace, subprocess_env):
-    port = free_port()
+def _port_in_range() -> int:
+    """A free loopback port in 18100-18199, the range these tests may use."""
+    for port in range(18100, 18200):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port in 18100-18199")
+
+
+def _start_http(workspace: Path, env: dict[str, str], *extra: str) -> tuple[subprocess.Popen, int]:
+    port = _port_in_range()
     stargazer = Path(sys.executable).with_name("stargazer")
     process = subprocess.Popen(
-        [str(stargazer), "mcp", "--http", str(port)],
+        [str(stargazer), "mcp", "--http", str(port), *extra],
         cwd=workspace,
-        env=subprocess_env,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
+    deadline = time.monotonic() + 60
+    while True:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return process, port
+        assert process.poll() is None, process.stderr.read()
+        assert time.monotonic() < deadline, "the HTTP server did not listen within 60 s"
+        time.sleep(0.2)
+
+
+def _post(port: int, body: dict[str, Any], token: str | None = None) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/mcp", data=json.dumps(body).encode(), headers=headers
+    )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            assert process.poll() is None, process.stderr.read()
-            assert time.monotonic() < deadline, "the HTTP server did not listen within 60 s"
-            time.sleep(0.2)
+        with urllib.request.urlopen(request, timeout=20) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def _authorized_client(port: int, token: str):
+    from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
+
+    http = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+    return http, Client(streamable_http_client(f"http://127.0.0.1:{port}/mcp", http_client=http))
+
+
+@pytest.mark.timeout(120)
+def test_http_transport_on_loopback_with_the_generated_token(workspace, subprocess_env):
+    subprocess_env.pop("STARGAZER_MCP_TOKEN", None)
+    process, port = _start_http(workspace, subprocess_env)
+    try:
+        token_file = workspace / ".stargazer" / "mcp-token"
+        assert token_file.stat().st_mode & 0o777 == 0o600
+        token = token_file.read_text().strip()
+        assert len(token) >= 32
 
         async def main():
-            async with Client(f"http://127.0.0.1:{port}/mcp") as client:
+            http, client = _authorized_client(port, token)
+            async with http, client:
                 tools = {tool.name for tool in (await client.list_tools()).tools}
                 assert tools == TOOLS
                 error, message = await _call(client, "describe_task", name="nope")
@@ -316,3 +366,176 @@ def test_http_transport_on_loopback(workspace, subprocess_env):
     finally:
         process.terminate()
         process.wait(timeout=20)
+    printed = process.stderr.read()
+    assert f"http://127.0.0.1:{port}/mcp" in printed
+    assert printed.count(token) == 1 and str(token_file) in printed
+
+
+@pytest.mark.timeout(120)
+def test_unauthenticated_http_calls_are_refused_and_register_nothing(workspace, subprocess_env):
+    """Case 1: without the bearer token, no tool runs: add_asset registers nothing."""
+    secret = _write_fastq(workspace / "private.fastq.gz", [40])
+    mine = _write_fastq(workspace / "mine.fastq.gz", [44])
+    subprocess_env["STARGAZER_MCP_TOKEN"] = "t" * 40
+    process, port = _start_http(workspace, subprocess_env)
+    try:
+        initialize = {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "initialize",
+            "params": {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "intruder", "version": "0"},
+            },
+        }
+        add = {
+            "jsonrpc": "2.0",
+            "id": 2,
+            "method": "tools/call",
+            "params": {"name": "add_asset", "arguments": {"path": str(secret), "type": "reads"}},
+        }
+        for token in (None, "wrong" * 8, "t" * 39):
+            for body in (initialize, add):
+                status, text = _post(port, body, token)
+                assert status == 401, (token, body["method"], status, text)
+                assert "Authorization: Bearer" in text
+
+        async def main():
+            http, client = _authorized_client(port, "t" * 40)
+            async with http, client:
+                error, added = await _call(
+                    client, "add_asset", path=str(mine), type="reads", metadata={"sample_id": "m"}
+                )
+                assert not error, added
+                error, found = await _call(client, "query_assets")
+                assert not error and [a["id"] for a in found] == [added["id"]]
+
+        anyio.run(main)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+    assert "t" * 40 not in process.stderr.read()
+    assert not (workspace / ".stargazer" / "mcp-token").exists()
+
+
+def test_short_token_from_the_environment_is_refused(workspace, subprocess_env):
+    subprocess_env["STARGAZER_MCP_TOKEN"] = "short"
+    stargazer = Path(sys.executable).with_name("stargazer")
+    result = subprocess.run(
+        [str(stargazer), "mcp", "--http", str(_port_in_range())],
+        cwd=workspace, env=subprocess_env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "STARGAZER_MCP_TOKEN is set but shorter than 16 characters" in result.stderr
+
+
+def _stdio(workspace: Path, errlog, **env: str):
+    from mcp.client.stdio import stdio_client
+
+    params = _params(workspace, sys.executable, "-c", LAUNCH_WITH_TEST_TASKS)
+    params.env = {**params.env, **env}
+    return Client(stdio_client(params, errlog=errlog))
+
+
+@pytest.mark.timeout(120)
+def test_add_asset_outside_the_allowed_roots_is_refused(workspace, tmp_path_factory):
+    """Case 2: only files under the workspace and the listed data folders are read."""
+    outside = tmp_path_factory.mktemp("elsewhere")
+    private = _write_fastq(outside / "private_R1.fastq.gz", [40])
+    inside = _write_fastq(workspace / "mine_R1.fastq.gz", [40])
+    (workspace / "link_R1.fastq.gz").symlink_to(private)
+    (workspace / "linked_dir").symlink_to(outside)
+    refused = [
+        {"path": str(private)},
+        {"path": str(workspace / "link_R1.fastq.gz")},
+        {"path": str(workspace / "linked_dir" / "private_R1.fastq.gz")},
+        {"path": str(workspace / "linked_dir" / ".." / "linked_dir" / "private_R1.fastq.gz")},
+        {"path": "/etc/passwd"},
+        {"path": str(inside), "companions": {"r2": str(private)}},
+    ]
+
+    async def body(client: Client):
+        error, added = await _call(
+            client, "add_asset", path=str(inside), type="reads", metadata={"sample_id": "s"}
+        )
+        assert not error, added
+        for arguments in refused:
+            error, message = await _call(
+                client, "add_asset", type="reads", metadata={"sample_id": "s"}, **arguments
+            )
+            assert error, arguments
+            assert "is outside the folders Stargazer may open files from" in message, message
+            assert str(workspace.resolve()) in message and "STARGAZER_DATA_DIRS" in message
+        error, found = await _call(client, "query_assets")
+        assert not error and [a["id"] for a in found] == [added["id"]]
+
+    with open(workspace / "server.log", "w") as errlog:
+        anyio.run(_with_client, _stdio(workspace, errlog), body)
+
+    async def allowed(client: Client):
+        error, added = await _call(
+            client, "add_asset", path=str(private), type="reads", metadata={"sample_id": "p"}
+        )
+        assert not error, added
+        assert added["sample_id"] == "p"
+
+    with open(workspace / "server.log", "w") as errlog:
+        anyio.run(
+            _with_client, _stdio(workspace, errlog, STARGAZER_DATA_DIRS=str(outside)), allowed
+        )
+
+
+async def _with_client(client: Client, body) -> Any:
+    async with client:
+        return await body(client)
+
+
+@pytest.mark.timeout(120)
+def test_a_one_megabyte_path_gets_a_reason_and_a_short_log(workspace):
+    """Case 6: a 1 MB path is refused with a reason; the server log stays small."""
+    huge = "/" + "a" * (1024 * 1024)
+
+    async def body(client: Client):
+        error, message = await _call(client, "add_asset", path=huge, type="reads")
+        assert error
+        assert "is too long: 1048577 characters, at most 4096" in message
+        assert len(message) < 1000
+        error, message = await _call(
+            client, "add_asset", path="x", type="reads", metadata={"note": "n" * 100_000}
+        )
+        assert error and "metadata is too large" in message and len(message) < 1000
+        error, message = await _call(client, "describe_task", name=huge)
+        assert error and "no task or workflow is named" in message and len(message) < 1000
+        error, message = await _call(
+            client, "run_task", name="count_reads", inputs={"reads": "r" * 100_000}
+        )
+        assert error and "inputs is too large" in message and len(message) < 1000
+
+    log = workspace / "server.log"
+    with open(log, "w") as errlog:
+        anyio.run(_with_client, _stdio(workspace, errlog), body)
+    assert log.stat().st_size < 20_000
+    assert not (workspace / ".stargazer").exists()  # nothing was registered
+
+
+def test_log_records_are_cut_to_a_line(capfd):
+    import logging
+
+    from stargazer.mcp import MAX_LOG_CHARS, limit_log_lines
+
+    logger = logging.getLogger("stargazer-test-log-limit")
+    handler = logging.StreamHandler()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        limit_log_lines()
+        try:
+            raise OSError(36, "File name too long", "a" * 1_000_000)
+        except OSError:
+            logger.error("Tool %r raised an unexpected exception", "add_asset", exc_info=True)
+    finally:
+        root.removeHandler(handler)
+    err = capfd.readouterr().err
+    assert "Tool 'add_asset' raised an unexpected exception (OSError:" in err
+    assert len(err) < 2 * MAX_LOG_CHARS

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +95,14 @@ def assets() -> None:
     help="A companion file (R2 for reads; .fai/.dict/.bai/.tbi/BWA index by its suffix).",
 )
 @click.option("--meta", multiple=True, metavar="KEY=VALUE", help="A metadata field.")
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A free-form label (batch=b1, tissue=lung); repeatable. Find it with "
+    "`ls --where label.KEY=VALUE`.",
+)
 @click.option("--parent", "parents", multiple=True, metavar="ID", help="An asset it came from.")
 @click.option("--tool", default="user", show_default=True, help="What made the file.")
 @click.option("--tool-version", default="", help="The version of --tool.")
@@ -104,6 +111,7 @@ def add(
     kind: str,
     companions: tuple[str, ...],
     meta: tuple[str, ...],
+    labels: tuple[str, ...],
     parents: tuple[str, ...],
     tool: str,
     tool_version: str,
@@ -114,6 +122,11 @@ def add(
     """
     cls = _types()[kind]
     pairs = dict(_pairs(meta, "--meta"))
+    tags: dict[str, str] = {}
+    for key, value in _pairs(labels, "--label"):
+        if key in tags:
+            raise click.BadParameter(f"label {key!r} given twice", param_hint="--label")
+        tags[key] = value
     try:
         metadata = cls.parse_metadata(pairs)
         asset = cls.create_sync(
@@ -122,6 +135,7 @@ def add(
             parents=list(parents),
             tool=tool,
             tool_version=tool_version,
+            labels=tags,
             **metadata,
         )
     except _store_errors() as err:
@@ -131,6 +145,7 @@ def add(
 
 def _summary(manifest: dict[str, Any]) -> str:
     shown = {k: v for k, v in manifest["metadata"].items() if v not in ("", 0, False)}
+    shown.update({f"label.{k}": v for k, v in manifest.get("labels", {}).items()})
     meta = " ".join(f"{k}={v}" for k, v in shown.items())
     return f"{manifest['id']}  {manifest['names']['primary']}  {meta}".rstrip()
 
@@ -141,11 +156,15 @@ def _summary(manifest: dict[str, Any]) -> str:
     "--where",
     multiple=True,
     metavar="KEY=VALUE",
-    help="Metadata filter; repeat a key for any-of.",
+    help="Metadata filter, or label.KEY=VALUE for a label; repeat a key for any-of.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the manifests as JSON.")
 def list_assets(kind: str | None, where: tuple[str, ...], as_json: bool) -> None:
-    """List assets, oldest first."""
+    """List assets, oldest first.
+
+    `--where KEY=VALUE` matches a typed field (sample_id, build, ...; a misspelt one is
+    refused); `--where label.KEY=VALUE` matches a free-form label given with `add --label`.
+    """
     from stargazer.types import assemble
 
     filters: dict[str, list[str]] = {}
@@ -153,9 +172,14 @@ def list_assets(kind: str | None, where: tuple[str, ...], as_json: bool) -> None
         filters.setdefault(key, []).append(value)
     try:
         found = assemble(kind=kind, **filters)
-        manifests = [asset.manifest() for asset in found]
     except _store_errors() as err:
         raise click.ClickException(str(err).strip("'\"")) from err
+    manifests = []
+    for asset in found:
+        try:
+            manifests.append(asset.manifest())
+        except ValueError as err:  # one damaged manifest never hides the others
+            click.echo(f"warning: skipped {asset.id}: {err}", err=True)
     if as_json:
         click.echo(json.dumps(manifests, indent=2, sort_keys=True))
         return
@@ -180,23 +204,20 @@ def show(asset_id: str) -> None:
 @click.argument("asset_id")
 @click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
 def export(asset_id: str, dest: Path) -> None:
-    """Copy an asset's files into the folder DEST, under their names (never overwrites)."""
+    """Copy an asset's files into the folder DEST, under their names (never overwrites).
+
+    Each file is checked against its digest while it is copied: a corrupted object is
+    refused and nothing is left in DEST. Copies are never more readable than the stored file.
+    """
+    from stargazer.store import open_store
     from stargazer.types import Asset
 
     try:
         asset = Asset.load(asset_id)
-        folder = asset.path.parent
+        written = open_store().export(asset.files, asset.names, dest)
     except _store_errors() as err:
         raise click.ClickException(str(err).strip("'\"")) from err
-    targets = [dest / name for name in sorted(asset.names.values())]
-    clashes = [str(t) for t in targets if t.exists()]
-    if clashes:
-        raise click.ClickException(
-            f"{', '.join(clashes)} already exist; export into an empty folder or move them"
-        )
-    dest.mkdir(parents=True, exist_ok=True)
-    for target in targets:
-        shutil.copyfile(folder / target.name, target)
+    for target in written:
         click.echo(str(target))
 
 
@@ -206,14 +227,18 @@ def verify() -> None:
     from stargazer.store import open_store
 
     store = open_store()
-    problems = store.verify()
-    objects = sum(1 for _ in store.local.iter_objects())
+    try:
+        problems = store.verify()
+        objects = sum(1 for _ in store.local.iter_objects())
+    except OSError as err:
+        raise click.ClickException(str(err)) from err
     if problems:
         for problem in problems:
             click.echo(problem, err=True)
         raise click.ClickException(
-            f"{len(problems)} problem(s) in {store.describe()}; re-add the affected files "
-            "(and run `stargazer assets gc --delete` to drop corrupted objects no one uses)"
+            f"{len(problems)} problem(s) in {store.describe()}. Repair: re-add the original "
+            "file of a corrupted or missing object (`stargazer assets add`, same metadata); "
+            "remove an asset you no longer need with `stargazer assets rm ID`"
         )
     click.echo(f"OK: {objects} objects verified in {store.describe()}")
 
@@ -224,7 +249,13 @@ def reindex() -> None:
     from stargazer.store import open_store
 
     store = open_store()
-    count, problems = store.reindex()
+    try:
+        count, problems = store.reindex()
+    except OSError as err:
+        raise click.ClickException(
+            f"cannot rebuild the index of {store.describe()}: {err}. `ls`, `show` and "
+            "`export` work without it; reindex needs a writable store with free space"
+        ) from err
     for problem in problems:
         click.echo(f"skipped: {problem}", err=True)
     click.echo(f"indexed {count} assets in {store.describe()}")
@@ -234,20 +265,140 @@ def reindex() -> None:
 
 @assets.command()
 @click.option("--delete", is_flag=True, help="Delete them (the default only lists them).")
-def gc(delete: bool) -> None:
+@click.option(
+    "--remote",
+    is_flag=True,
+    help="Instead: find incomplete multipart uploads in the remote store (left by killed "
+    "uploads); with --delete, abort them.",
+)
+@click.option(
+    "--min-age-hours",
+    type=click.FloatRange(min=0),
+    default=24.0,
+    show_default=True,
+    help="With --remote: only uploads started at least this long ago (younger ones may be live).",
+)
+def gc(delete: bool, remote: bool, min_age_hours: float) -> None:
     """Find objects no manifest references, stale staging files and orphan views.
 
     Lists them by default; --delete deletes them. Only the local store (or cache) is
-    collected; objects in a remote store are never deleted.
+    collected; objects in a remote store are never deleted. `--remote` instead finds the
+    incomplete multipart uploads an upload killed midway leaves in the bucket.
     """
     from stargazer.store import open_store
 
+    if remote:
+        _gc_remote(delete, min_age_hours)
+        return
+
+    from stargazer.store.gc import plan, sweep
+
     local = open_store().local
-    garbage = local.garbage()
-    for path in garbage:
-        click.echo(str(path))
-    if delete:
-        freed = local.collect(garbage)
-        click.echo(f"deleted {len(garbage)} path(s), {freed} bytes freed")
-    else:
-        click.echo(f"{len(garbage)} path(s) to delete; run with --delete to delete them")
+    try:
+        found = plan(local)
+        for path in found.paths:
+            click.echo(str(path))
+        for problem in found.problems:
+            click.echo(f"kept: {problem}", err=True)
+        if found.problems:
+            click.echo(
+                f"{len(found.problems)} manifest(s) cannot be read, so no object is deleted "
+                "(they may name any object). Repair them by re-adding their files, or remove "
+                "them with `stargazer assets rm ID`",
+                err=True,
+            )
+        if delete:
+            deleted, freed = sweep(local, found)
+            click.echo(f"deleted {deleted} path(s), {freed} bytes freed")
+        else:
+            click.echo(f"{len(found.paths)} path(s) to delete; run with --delete to delete them")
+    except OSError as err:
+        raise click.ClickException(str(err)) from err
+
+
+def _gc_remote(delete: bool, min_age_hours: float) -> None:
+    """List (and with `delete`, abort) stale multipart uploads under the remote prefix."""
+    from datetime import timedelta
+
+    from stargazer.store import open_store
+
+    store = open_store()
+    if store.remote is None:
+        raise click.ClickException(
+            "no remote store is configured: set STARGAZER_STORE=s3://bucket/prefix"
+        )
+    try:
+        stale = store.remote.stale_uploads(timedelta(hours=min_age_hours))
+        for upload in stale:
+            click.echo(
+                f"{store.remote.where(upload['key'])}  upload {upload['upload_id'][:16]}...  "
+                f"started {upload['initiated'].isoformat(timespec='seconds')}"
+            )
+        if delete:
+            aborted = store.remote.abort_uploads(stale)
+            click.echo(f"aborted {aborted} incomplete upload(s) in {store.remote.describe()}")
+        else:
+            click.echo(
+                f"{len(stale)} incomplete upload(s) older than {min_age_hours:g} h; "
+                "run with --delete to abort them"
+            )
+    except OSError as err:
+        raise click.ClickException(str(err)) from err
+
+
+@assets.command(name="rm")
+@click.argument("asset_ids", nargs=-1, required=True, metavar="ID...")
+@click.option("--dry-run", is_flag=True, help="Only list what would be removed.")
+@click.option(
+    "--with-descendants",
+    is_flag=True,
+    help="Also remove every asset made from these (otherwise such assets refuse the removal).",
+)
+def remove(asset_ids: tuple[str, ...], dry_run: bool, with_descendants: bool) -> None:
+    """Remove assets from the store (their bytes are freed by `stargazer assets gc --delete`).
+
+    An asset that other assets list as a parent is kept unless --with-descendants removes
+    those too. A manifest that cannot be read can be removed by its id.
+    """
+    from stargazer.store import open_store
+    from stargazer.store.manifest import check_asset_id
+
+    store = open_store()
+    try:
+        chosen = [check_asset_id(asset) for asset in asset_ids]
+        unknown = [a for a in chosen if not store.local.manifest_path(a).is_file()]
+        if unknown and store.remote is None:
+            raise click.ClickException(f"no asset {', '.join(unknown)} in {store.describe()}")
+        doomed = _with_descendants(store, chosen)
+        extra = [a for a in doomed if a not in chosen]
+        if extra and not with_descendants:
+            raise click.ClickException(
+                f"{len(extra)} asset(s) were made from these and would lose their parent: "
+                f"{', '.join(extra[:5])}{' ...' if len(extra) > 5 else ''}. Pass "
+                "--with-descendants to remove them too"
+            )
+        if dry_run:
+            for asset in doomed:
+                click.echo(f"would remove {asset}")
+            return
+        for asset in store.remove(doomed):
+            click.echo(f"removed {asset}")
+    except (ValueError, OSError) as err:
+        raise click.ClickException(str(err)) from err
+    click.echo("run `stargazer assets gc --delete` to free their bytes")
+
+
+def _with_descendants(store: Any, assets: list[str]) -> list[str]:
+    """`assets` followed by every asset that descends from them (children first reached)."""
+    manifests = store.query()
+    children: dict[str, list[str]] = {}
+    for manifest in manifests:
+        for parent in manifest["parents"]:
+            children.setdefault(parent, []).append(manifest["id"])
+    order, pending = list(assets), list(assets)
+    while pending:
+        for child in children.get(pending.pop(), []):
+            if child not in order:
+                order.append(child)
+                pending.append(child)
+    return order

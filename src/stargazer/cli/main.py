@@ -9,6 +9,7 @@ in `COMMANDS` below.
 from __future__ import annotations
 
 import importlib
+import warnings
 
 import click
 
@@ -17,6 +18,11 @@ from stargazer import __version__
 # command name -> (module, attribute, one-line help shown by `stargazer --help`)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "assets": ("stargazer.cli.assets", "assets", "Add, list, export and verify stored assets."),
+    "cache": (
+        "stargazer.cli.cache",
+        "cache",
+        "List, clear and explain cached task results (why a task hit or missed).",
+    ),
     "check-boundary": (
         "stargazer.cli.check_boundary",
         "check_boundary",
@@ -30,6 +36,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "stargazer.cli.promote_task",
         "promote_task",
         "Move a task from a notebook cell into the SDK, with a test and a branch.",
+    ),
+    "review": (
+        "stargazer.cli.review",
+        "review",
+        "Review this branch against the project's conventions (docstrings, assets, tests).",
     ),
     "run": ("stargazer.cli.run", "run", "Run a workflow on stored assets (ids or queries)."),
 }
@@ -63,3 +74,9 @@ def cli() -> None:
 
     Run `stargazer note` to open the notebooks; `stargazer COMMAND --help` explains each command.
     """
+    warnings.showwarning = _one_line_warning
+
+
+def _one_line_warning(message: Warning | str, category: type[Warning], *_: object) -> None:
+    """Print a warning as one line (`warning: ...`), without Python's file and line."""
+    click.echo(f"warning: {message}", err=True)

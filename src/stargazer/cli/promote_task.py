@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import click
 
+# The promotion pathway's last step, printed when a promotion is done.
+_NEXT_STEP = (
+    "Next: `{command}` checks the change against the conventions (docstring, asset-typed "
+    "I/O, tool versions, a real test, coverage, lint) and suggests patches; see docs/review.md."
+)
+
 
 def _helpers(value: str | None) -> tuple[str, ...]:
     if not value:
@@ -12,11 +18,10 @@ def _helpers(value: str | None) -> tuple[str, ...]:
 
 
 @click.command("promote-task")
-@click.argument("spec", metavar="NOTEBOOK::NAME")
+@click.argument("spec", metavar="NOTEBOOK::NAME", required=False)
 @click.option(
     "--to",
     "to",
-    required=True,
     metavar="MODULE",
     help="Target module relative to src/stargazer/, e.g. tasks/coverage.py (created if missing).",
 )
@@ -32,14 +37,20 @@ def _helpers(value: str | None) -> tuple[str, ...]:
 )
 @click.option("--no-git", is_flag=True, help="Skip the promote/NAME branch, commit and PR.")
 @click.option("--dry-run", is_flag=True, help="Print the diff of every file; change nothing.")
+@click.option(
+    "--abort",
+    is_flag=True,
+    help="Only roll back (or finish) a promotion that was interrupted, then stop.",
+)
 def promote_task(
-    spec: str,
-    to: str,
+    spec: str | None,
+    to: str | None,
     helpers: str | None,
     replace: bool,
     keep_notebook: bool,
     no_git: bool,
     dry_run: bool,
+    abort: bool,
 ) -> None:
     """Promote a task from a marimo notebook into the tested SDK.
 
@@ -51,10 +62,23 @@ def promote_task(
     under tests/stargazer/; the notebook then imports it from the SDK. Unless --no-git, the
     change is committed on a new branch promote/NAME and a PR is opened with `gh` when it
     can be (otherwise the commands are printed). Any failure leaves the tree as it was.
+    A journal is written before the first change: if promote-task is killed midway, the next
+    run (or `promote-task --abort`) rolls the interrupted promotion back, or finishes it.
     """
     from stargazer.errors import PromotionError
     from stargazer.promote import PromoteRequest, parse_spec, promote
 
+    if abort:
+        from stargazer.promote import abort as abort_promotion
+
+        try:
+            done = abort_promotion()
+        except PromotionError as err:
+            raise click.ClickException(str(err)) from err
+        click.echo(done or "No interrupted promotion: nothing to do.")
+        return
+    if spec is None or to is None:
+        raise click.UsageError("give NOTEBOOK::NAME and --to MODULE (or --abort)")
     try:
         notebook, name = parse_spec(spec)
         request = PromoteRequest(
@@ -69,6 +93,8 @@ def promote_task(
     except PromotionError as err:
         raise click.ClickException(str(err)) from err
     plan = outcome.plan
+    if outcome.recovered:
+        click.echo(f"First: {outcome.recovered}.", err=True)
     if dry_run:
         click.echo(plan.diff(), nl=False)
         click.echo(f"dry run: {len(plan.changes)} file(s) would change; nothing written.", err=True)
@@ -82,11 +108,13 @@ def promote_task(
         click.echo(f"review: {warning}")
     git = outcome.git
     if git is None:
+        click.echo(_NEXT_STEP.format(command="stargazer review --base HEAD"))
         return
     click.echo(f"Committed {git.commit} on the branch {git.branch}.")
     if git.pr_url:
         click.echo(f"Opened {git.pr_url}")
-        return
-    click.echo(f"No pull request opened ({git.note}). To open one:")
-    for command in git.commands:
-        click.echo(f"  {command}")
+    else:
+        click.echo(f"No pull request opened ({git.note}). To open one:")
+        for command in git.commands:
+            click.echo(f"  {command}")
+    click.echo(_NEXT_STEP.format(command="stargazer review"))

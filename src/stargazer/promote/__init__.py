@@ -27,6 +27,7 @@ from stargazer.import_bindings import ImportSpec
 from stargazer.promote.asset_builders import ASSET_TYPES
 from stargazer.promote.generated_test import GeneratedTest, generate_test
 from stargazer.promote.git import GitOutcome, check_git, commit_plan, pr_body
+from stargazer.promote.journal import JOURNAL, recover
 from stargazer.promote.module_edits import place_definitions, update_all
 from stargazer.promote.module_imports import add_imports, render_imports
 from stargazer.promote.names import Resolution, free_names
@@ -34,13 +35,14 @@ from stargazer.promote.notebook import Binding, Candidate, Notebook
 from stargazer.promote.notebook_rewrite import rewrite_notebook
 from stargazer.promote.plan import FileChange, PromoteRequest, PromotionPlan, parse_spec
 from stargazer.promote.planning import plan_promotion
-from stargazer.promote.promotion import Outcome, promote
+from stargazer.promote.promotion import Outcome, abort, promote
 from stargazer.promote.targets import PACKAGES, find_root
 from stargazer.promote.tidy import ruff_findings, ruff_tidy
 from stargazer.promote.transaction import apply_plan, restore
 
 __all__ = [
     "ASSET_TYPES",
+    "JOURNAL",
     "PACKAGES",
     "Binding",
     "Candidate",
@@ -53,6 +55,7 @@ __all__ = [
     "PromoteRequest",
     "PromotionPlan",
     "Resolution",
+    "abort",
     "add_imports",
     "apply_plan",
     "check_git",
@@ -65,6 +68,7 @@ __all__ = [
     "plan_promotion",
     "pr_body",
     "promote",
+    "recover",
     "render_imports",
     "restore",
     "rewrite_notebook",

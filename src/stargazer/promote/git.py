@@ -9,8 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stargazer.errors import PromotionError
+from stargazer.promote.journal import (
+    Journal,
+    begin,
+    commit_subject,
+    end,
+    journal_for,
+    rollback,
+)
 from stargazer.promote.plan import PromotionPlan
-from stargazer.promote.transaction import restore
+from stargazer.promote.transaction import crash_point
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,9 @@ def pr_body(plan: PromotionPlan) -> str:
     return (
         f"Promotes `{plan.task}` from `{plan.relative(request.notebook.resolve())}` into "
         f"`{plan.module}` with `stargazer promote-task`.\n\n{files}\n\n"
-        "Review should check:\n"
+        f"Review should check ([the review checklist](../blob/{request.branch}/docs/review.md); "
+        "`stargazer review` checks it, and the promote-review workflow posts its review "
+        "here):\n"
         f"- [ ] **Docstring**: `{plan.task}` says what it does, its inputs and its outputs "
         "(Google style; ruff D).\n"
         "- [ ] **Naming**: the task, its parameters and the module fit the SDK's conventions.\n"
@@ -90,45 +100,44 @@ def pr_body(plan: PromotionPlan) -> str:
     )
 
 
-def commit_plan(plan: PromotionPlan, start: str) -> GitOutcome:
+def commit_plan(plan: PromotionPlan, start: str, journal: Journal | None = None) -> GitOutcome:
     """Commit the plan's files on a new `promote/NAME` branch, then open a PR if possible.
 
     The files must already be written. If the branch or commit cannot be made, the files,
-    the index and the branch are restored and the error is raised.
+    the index and the branch are restored and the error is raised. A crash instead leaves
+    the journal, and the next promote-task rolls back or finishes (`journal.recover`).
 
     Args:
         plan: The applied plan.
         start: The branch (or commit) to return to on failure, from `check_git`.
+        journal: The promotion's journal, already begun; by default one is begun here.
 
     Raises:
         PromotionError: git failed; the working tree is as it was before the promotion.
     """
     root = plan.root
     branch = plan.request.branch
-    index = Path(_git(root, "rev-parse", "--git-path", "index").stdout.strip())
-    index = index if index.is_absolute() else root / index
-    saved_index = index.read_bytes() if index.exists() else None
+    if journal is None:
+        journal = journal_for(plan, git=True, start=start)
+        begin(root, journal)
     paths = [plan.relative(change.path) for change in plan.changes]
-    switched = False
     try:
         _git(root, "switch", "--quiet", "-c", branch)
-        switched = True
+        crash_point("branched")
         _git(root, "add", "--", *paths)
-        message = f"Promote {plan.task} to {plan.module}\n\n{pr_body(plan)}"
+        crash_point("staged")
+        message = f"{commit_subject(plan)}\n\n{pr_body(plan)}"
         _git(root, "commit", "--quiet", "--no-verify", "-m", message, "--only", "--", *paths)
+        crash_point("committed")
     except BaseException as err:
-        restore(plan.changes)
-        if saved_index is not None:
-            index.write_bytes(saved_index)
-        if switched:
-            _git(root, "switch", "--quiet", start, check=False)
-            _git(root, "branch", "-D", branch, check=False)
+        rollback(root, journal)
         if isinstance(err, PromotionError):
             raise PromotionError(
                 f"{err}\nThe promotion was rolled back: nothing changed. Fix git (or pass "
                 "--no-git) and promote again."
             ) from err
         raise
+    end(root)
     commit = _git(root, "rev-parse", "--short", "HEAD").stdout.strip()
     return _open_pr(plan, start, commit)
 
@@ -138,7 +147,7 @@ def _open_pr(plan: PromotionPlan, base: str, commit: str) -> GitOutcome:
     branch = plan.request.branch
     remotes = _git(root, "remote", check=False).stdout.split()
     remote = "origin" if "origin" in remotes else (remotes[0] if remotes else "origin")
-    title = f"Promote {plan.task} to {plan.module}"
+    title = commit_subject(plan)
     body = pr_body(plan)
     push = ["git", "push", "-u", remote, branch]
     create = ["gh", "pr", "create", "--base", base, "--head", branch, "--title", title]

@@ -17,7 +17,7 @@ from stargazer.promote.notebook_rewrite import rewrite_notebook
 from stargazer.promote.plan import FileChange, PromoteRequest, PromotionPlan
 from stargazer.promote.selection import select_helpers, select_task
 from stargazer.promote.syntax import FunctionNode, top_level_bindings
-from stargazer.promote.targets import find_root, target_module
+from stargazer.promote.targets import check_inside, check_shadowing, find_root, target_module
 from stargazer.promote.tidy import must_parse, ruff_findings, ruff_tidy
 
 
@@ -64,6 +64,8 @@ def plan_promotion(request: PromoteRequest, root: Path | None = None) -> Promoti
     )
     task = select_task(notebook, request.name)
     plan.task = task.name
+    package_init = root / "src" / "stargazer" / Path(request.to).parts[0] / "__init__.py"
+    check_shadowing(root, request.to, task.name, package_init.read_text(encoding="utf-8"))
     helpers = select_helpers(notebook, request.helpers, task)
     old_module = _read(target)
     target_names = set(top_level_bindings(ast.parse(old_module))) if old_module else set()
@@ -77,6 +79,7 @@ def plan_promotion(request: PromoteRequest, root: Path | None = None) -> Promoti
     _plan_test(plan, notebook, task, test_path)
     if not request.keep_notebook:
         _plan_notebook(plan, notebook, task, notebook_path, target, resolution)
+    check_inside(root, [change.path for change in plan.changes])
     return plan
 
 

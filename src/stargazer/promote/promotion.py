@@ -1,4 +1,4 @@
-"""`promote`: plan, check git, write all files or none, then commit."""
+"""`promote`: recover, plan, check git, journal, write all files or none, then commit."""
 
 from __future__ import annotations
 
@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stargazer.errors import PromotionError
+from stargazer.promote import journal
 from stargazer.promote.git import GitOutcome, check_git, commit_plan
 from stargazer.promote.plan import PromoteRequest, PromotionPlan
 from stargazer.promote.planning import plan_promotion
+from stargazer.promote.targets import find_root
 from stargazer.promote.transaction import apply_plan
 
 
@@ -19,12 +21,16 @@ class Outcome:
     plan: PromotionPlan
     git: GitOutcome | None
     applied: bool
+    recovered: str | None = None
 
 
 def promote(
     request: PromoteRequest, *, root: Path | None = None, git: bool = True, dry_run: bool = False
 ) -> Outcome:
     """Promote a notebook task into the SDK: plan, check, write, and commit.
+
+    An earlier promotion that was interrupted (its journal is still there) is first rolled
+    back or finished; `Outcome.recovered` says which.
 
     Args:
         request: What to promote and where.
@@ -38,13 +44,45 @@ def promote(
     Raises:
         PromotionError: Refused or failed; the working tree is exactly as it was.
     """
-    plan = plan_promotion(request, root)
+    if root is None:
+        if not request.notebook.is_file():
+            raise PromotionError(f"{request.notebook}: no such notebook; give NOTEBOOK::NAME")
+        root = find_root(request.notebook.parent, Path.cwd())
+    root = root.resolve()
     if dry_run:
-        return Outcome(plan, None, applied=False)
+        if journal.read(root) is not None:
+            raise PromotionError(
+                f"an interrupted promotion left {root / journal.JOURNAL}; run "
+                "`stargazer promote-task --abort` (or promote without --dry-run) first"
+            )
+        return Outcome(plan_promotion(request, root), None, applied=False)
+    recovered = journal.recover(root)
+    plan = plan_promotion(request, root)
     start = check_git(plan) if git else ""
+    entry = journal.journal_for(plan, git=git, start=start)
+    journal.begin(root, entry)
     try:
         apply_plan(plan)
     except OSError as err:
+        journal.rollback(root, entry)
         raise PromotionError(f"could not write the promotion ({err}); nothing was changed") from err
-    outcome = commit_plan(plan, start) if git else None
-    return Outcome(plan, outcome, applied=True)
+    except BaseException:
+        journal.rollback(root, entry)
+        raise
+    if not git:
+        journal.end(root)
+        return Outcome(plan, None, applied=True, recovered=recovered)
+    outcome = commit_plan(plan, start, entry)
+    return Outcome(plan, outcome, applied=True, recovered=recovered)
+
+
+def abort(root: Path | None = None) -> str | None:
+    """Roll back or finish an interrupted promotion (`promote-task --abort`).
+
+    Args:
+        root: The workspace root; by default found above the current directory.
+
+    Returns:
+        What was done, or None when no promotion was interrupted.
+    """
+    return journal.recover((root or find_root(Path.cwd())).resolve())

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from pathlib import Path
 
 from stargazer.promote.plan import FileChange, PromotionPlan
+
+#: Environment variable naming the step at which promote-task kills itself (tests only).
+CRASH_ENV = "STARGAZER_PROMOTE_CRASH_AT"
+
+
+def crash_point(step: str) -> None:
+    """Die here with SIGKILL when `STARGAZER_PROMOTE_CRASH_AT` names this step (tests only)."""
+    if os.environ.get(CRASH_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def apply_plan(plan: PromotionPlan) -> None:
@@ -18,7 +28,7 @@ def apply_plan(plan: PromotionPlan) -> None:
     written: list[FileChange] = []
     created_dirs: list[Path] = []
     try:
-        for change in plan.changes:
+        for number, change in enumerate(plan.changes, start=1):
             missing: list[Path] = []
             folder = change.path.parent
             while not folder.exists():
@@ -27,8 +37,9 @@ def apply_plan(plan: PromotionPlan) -> None:
             for new_dir in reversed(missing):
                 new_dir.mkdir()
                 created_dirs.append(new_dir)
-            _atomic_write(change.path, change.new)
+            atomic_write(change.path, change.new)
             written.append(change)
+            crash_point(f"wrote-{number}")
     except BaseException:
         restore(written, created_dirs)
         raise
@@ -40,13 +51,14 @@ def restore(changes: list[FileChange], created_dirs: list[Path] | None = None) -
         if change.old is None:
             change.path.unlink(missing_ok=True)
         else:
-            _atomic_write(change.path, change.old)
+            atomic_write(change.path, change.old)
     for folder in reversed(created_dirs or []):
         if folder.exists() and not any(folder.iterdir()):
             folder.rmdir()
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one rename (keeping its mode); never half-written."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:

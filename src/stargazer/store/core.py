@@ -8,16 +8,17 @@ against their digests.
 
 from __future__ import annotations
 
-import json
 import os
 import threading
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from stargazer.errors import StoreWarning
 from stargazer.store.local import Ingested, LocalStore, default_root
-from stargazer.store.manifest import atomic_write, canonical_json, check_manifest
-from stargazer.store.remote import RemoteStore
+from stargazer.store.manifest import atomic_write, canonical_json
+from stargazer.store.remote import RemoteStore, warn_once
 
 
 class Store:
@@ -49,13 +50,23 @@ class Store:
             for digest in manifest["files"].values():
                 key = self.remote.object_key(digest)
                 if not self.remote.exists(key):
-                    self.remote.upload(key, self.local.object_path(digest))
+                    self.remote.upload(key, self.local.object_path(digest), digest)
             key = self.remote.manifest_key(manifest["id"])
             existing = self.remote.read(key)
-            if existing is None:
+            stored = None
+            if existing is not None:
+                try:
+                    stored = self.remote.parse_manifest(existing, manifest["id"])
+                except ValueError as err:
+                    # The id is content-derived, so this manifest is the right content for
+                    # the key: writing it repairs the damaged one.
+                    warnings.warn(
+                        f"replacing a damaged manifest: {err}", StoreWarning, stacklevel=3
+                    )
+            if stored is None:
                 self.remote.upload(key, canonical_json(manifest) + b"\n")
             else:
-                manifest = check_manifest(json.loads(existing), f"{self.remote.url}/{key}")
+                manifest = stored
         return self.local.write_manifest(manifest)
 
     # -- reading ---------------------------------------------------------------------------
@@ -73,21 +84,28 @@ class Store:
         data = self.remote.read(key)
         if data is None:
             return None
-        manifest = check_manifest(json.loads(data), f"{self.remote.url}/{key}")
-        if manifest["id"] != asset:
-            raise ValueError(f"{self.remote.url}/{key} holds the manifest of {manifest['id']}")
+        manifest = self.remote.parse_manifest(data, asset)
         atomic_write(self.local.manifest_path(asset), canonical_json(manifest) + b"\n")
         self.local.index.add([manifest])
         return manifest
 
     def sync(self) -> int:
-        """Download the remote manifests this cache lacks; return how many (0 when local)."""
+        """Download the remote manifests this cache lacks; return how many (0 when local).
+
+        A remote manifest that cannot be read is skipped with one warning line naming its key;
+        the others are still pulled.
+        """
         if self.remote is None:
             return 0
         pulled = 0
         for asset in self.remote.manifest_ids():
-            if not self.local.manifest_path(asset).is_file() and self._pull_manifest(asset):
-                pulled += 1
+            if self.local.manifest_path(asset).is_file():
+                continue
+            try:
+                if self._pull_manifest(asset):
+                    pulled += 1
+            except ValueError as err:
+                warn_once(self.remote.where(self.remote.manifest_key(asset)), str(err))
         return pulled
 
     def query(
@@ -95,7 +113,7 @@ class Store:
     ) -> list[dict[str, Any]]:
         """Manifests matching a kind and metadata filters (lists are any-of)."""
         self.sync()
-        return self.local.index.query(kind, filters)
+        return self.local.query(kind, filters)
 
     def ensure_objects(self, files: Mapping[str, str]) -> None:
         """Make every object local, downloading (and checking) missing ones from the remote."""
@@ -119,10 +137,20 @@ class Store:
 
     def materialise(self, asset: str, files: Mapping[str, str], names: Mapping[str, str]) -> Path:
         """The asset's files side by side in one local folder (downloading if needed)."""
-        if self.local.view_ready(asset, files, names):
-            return self.local.view_dir(asset)
         self.ensure_objects(files)
         return self.local.materialise(asset, files, names)
+
+    def export(self, files: Mapping[str, str], names: Mapping[str, str], dest: Path) -> list[Path]:
+        """Copy an asset's files into `dest` under their names, checked against their digests."""
+        self.ensure_objects(files)
+        return self.local.export(files, names, dest)
+
+    def remove(self, assets: list[str]) -> list[str]:
+        """Unregister assets here and, with a remote store, there too (objects stay for gc)."""
+        if self.remote is not None:
+            for asset in assets:
+                self.remote.delete(self.remote.manifest_key(asset))
+        return self.local.remove(assets)
 
     # -- maintenance -----------------------------------------------------------------------
 

@@ -3,7 +3,10 @@
 Two tables: `assets` (one row per asset with its manifest) and `meta` (one row per metadata
 key, values as text) so queries by any metadata key are one indexed lookup. Several
 processes may write at once: SQLite serialises writers (WAL mode, a generous busy timeout).
-Deleting `index.sqlite` loses nothing; `Index.rebuild` reads every manifest back.
+Deleting `index.sqlite` loses nothing: `LocalStore` notices, rebuilds it from the manifests and
+says so. An index that cannot be read raises `IndexUnreadable`; one that cannot be written (a
+read-only store, a full disk) raises `IndexUnwritable`, and the store then answers queries from
+an in-memory index built from the manifests (`Index.in_memory`).
 """
 
 from __future__ import annotations
@@ -39,23 +42,75 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
-class Index:
-    """The query index of one store (`<root>/index.sqlite`)."""
+class IndexUnreadable(OSError):
+    """`index.sqlite` is not a readable SQLite database (damaged or truncated)."""
 
-    def __init__(self, path: Path) -> None:
+
+class IndexUnwritable(OSError):
+    """`index.sqlite` cannot be written (read-only store, full disk, I/O error)."""
+
+
+#: SQLite messages that mean "the file is damaged", as opposed to "cannot write here".
+_DAMAGED = ("not a database", "malformed", "file is encrypted", "no such table")
+
+
+def _classify(path: Path, err: sqlite3.Error) -> OSError:
+    text = str(err)
+    if isinstance(err, sqlite3.DatabaseError) and any(word in text for word in _DAMAGED):
+        return IndexUnreadable(f"{path} cannot be read ({text})")
+    return IndexUnwritable(f"{path} cannot be written ({text})")
+
+
+class Index:
+    """The query index of one store (`<root>/index.sqlite`, or `:memory:`)."""
+
+    def __init__(self, path: Path | str) -> None:
         self.path = path
+        self._memory: sqlite3.Connection | None = None
+        if str(path) == ":memory:":
+            self._memory = sqlite3.connect(":memory:", isolation_level=None)
+            self._memory.executescript(_SCHEMA)
+
+    @classmethod
+    def in_memory(cls, manifests: Iterable[Mapping[str, Any]]) -> Index:
+        """A throw-away index of the given manifests (for a store that cannot be written)."""
+        index = cls(":memory:")
+        index.add(manifests)
+        return index
+
+    def exists(self) -> bool:
+        """Whether the index file is there at all."""
+        return self._memory is not None or Path(self.path).is_file()
 
     def _connect(self) -> sqlite3.Connection:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        connection.execute("PRAGMA busy_timeout = 60000")
-        connection.execute("PRAGMA journal_mode = WAL")
-        connection.execute("PRAGMA foreign_keys = ON")
-        connection.executescript(_SCHEMA)
+        if self._memory is not None:
+            return self._memory
+        try:
+            connection = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+            connection.execute("PRAGMA busy_timeout = 60000")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA foreign_keys = ON")
+            connection.executescript(_SCHEMA)
+        except sqlite3.Error as err:
+            raise _classify(Path(self.path), err) from err
         return connection
 
-    def add(self, manifests: Iterable[Mapping[str, Any]], replace_all: bool = False) -> int:
-        """Insert or replace manifests in one transaction; optionally drop everything first.
+    def _close(self, connection: sqlite3.Connection) -> None:
+        if connection is not self._memory:
+            connection.close()
+
+    def add(
+        self,
+        manifests: Iterable[Mapping[str, Any]],
+        replace_all: bool = False,
+        remove: Iterable[str] = (),
+    ) -> int:
+        """Insert or replace manifests in one transaction; optionally drop rows first.
+
+        Args:
+            manifests: The manifests to index.
+            replace_all: Drop every row first (a rebuild).
+            remove: Ids whose rows are dropped first.
 
         Returns:
             The number of manifests written.
@@ -67,6 +122,9 @@ class Index:
             if replace_all:
                 connection.execute("DELETE FROM meta")
                 connection.execute("DELETE FROM assets")
+            for gone in remove:
+                connection.execute("DELETE FROM meta WHERE id = ?", (gone,))
+                connection.execute("DELETE FROM assets WHERE id = ?", (gone,))
             for manifest in manifests:
                 asset = manifest["id"]
                 connection.execute("DELETE FROM meta WHERE id = ?", (asset,))
@@ -78,17 +136,21 @@ class Index:
                 rows = [(asset, k, as_text(v)) for k, v in manifest["metadata"].items()]
                 rows += [(asset, "tool", manifest["tool"])]
                 rows += [(asset, "tool_version", manifest["tool_version"])]
+                # Labels share the table under `label.<key>`: typed keys never hold a dot.
+                rows += [(asset, f"label.{k}", v) for k, v in manifest.get("labels", {}).items()]
                 connection.executemany(
                     "INSERT OR REPLACE INTO meta (id, key, value) VALUES (?, ?, ?)", rows
                 )
                 count += 1
             connection.execute("COMMIT")
-        except BaseException:
+        except BaseException as err:
             if connection.in_transaction:
                 connection.execute("ROLLBACK")
+            if isinstance(err, sqlite3.Error):
+                raise _classify(Path(self.path), err) from err
             raise
         finally:
-            connection.close()
+            self._close(connection)
         return count
 
     def query(
@@ -96,8 +158,9 @@ class Index:
     ) -> list[dict[str, Any]]:
         """Manifests of the assets matching every filter (a list of values is any-of).
 
-        Filters name metadata keys (plus `id`, `tool`, `tool_version`, `parent`); values
-        compare as text (see `as_text`). Results are ordered by creation time, then id.
+        Filters name metadata keys (plus `id`, `tool`, `tool_version`, `parent`, and
+        `label.<key>` for a free-form label); values compare as text (see `as_text`).
+        Results are ordered by creation time, then id.
         """
         sql = "SELECT manifest FROM assets WHERE 1 = 1"
         args: list[str] = []
@@ -120,8 +183,10 @@ class Index:
         connection = self._connect()
         try:
             rows = [json.loads(row[0]) for row in connection.execute(sql, args)]
+        except sqlite3.Error as err:
+            raise _classify(Path(self.path), err) from err
         finally:
-            connection.close()
+            self._close(connection)
         if parents:
             rows = [row for row in rows if set(row["parents"]) & set(parents)]
         return rows
@@ -131,5 +196,7 @@ class Index:
         connection = self._connect()
         try:
             return {row[0] for row in connection.execute("SELECT id FROM assets")}
+        except sqlite3.Error as err:
+            raise _classify(Path(self.path), err) from err
         finally:
-            connection.close()
+            self._close(connection)

@@ -15,26 +15,43 @@ disk), else reflinks it, else copies it while hashing. The user's file is never 
 modified. Objects appear under their final name only once complete (rename), a manifest is
 written only once all of its objects are in place, and the index only after the manifest:
 a process killed at any point leaves no visible half-asset.
+
+Concurrency (see docs/assets.md): writers hold the store lock shared from ingest to manifest,
+`gc` holds it exclusive while it deletes (`stargazer.store.gc`), staging folders are locked by
+their owner, and the index heals itself from the manifests. Locks are `flock` locks
+(`stargazer.store.locks`), so they hold across processes and containers sharing the volume.
+Objects are read-only; a stamp (`stargazer.store.stamps`) lets fetch notice a changed object
+without re-hashing it, and nothing follows a symlink out of the store.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import hashlib
 import json
 import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+import warnings
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from stargazer.store.index import Index
+from stargazer.errors import DamagedStoreError, StoreWarning
+from stargazer.store.exporting import ExportMixin
+from stargazer.store.files import (
+    copy_and_hash,
+    hash_file,
+    link_or_clone,
+    read_only_mode,
+)
+from stargazer.store.index import Index, IndexUnreadable, IndexUnwritable
+from stargazer.store.indexing import IndexingMixin
+from stargazer.store.locks import file_lock, lock_folder
 from stargazer.store.manifest import (
     SCHEMA,
     asset_id,
@@ -47,10 +64,9 @@ from stargazer.store.manifest import (
     read_manifest,
     safe_name,
 )
+from stargazer.store.stamps import Stamps
+from stargazer.store.views import ViewsMixin
 
-CHUNK = 4 * 1024 * 1024
-#: Linux `FICLONE` ioctl: share the blocks of a file (btrfs, XFS, ...).
-FICLONE = 0x40049409
 #: `STARGAZER_INGEST=copy` never hardlinks or reflinks (the store then owns its bytes).
 INGEST_MODES = ("auto", "copy")
 
@@ -79,52 +95,7 @@ class Ingested:
     method: str
 
 
-def hash_file(path: Path) -> tuple[str, int]:
-    """The `sha256:<hex>` digest and size of a file."""
-    with open(path, "rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256")
-        size = handle.tell()
-    return f"sha256:{digest.hexdigest()}", size
-
-
-def _copy_and_hash(source: Path, target: Path) -> tuple[str, int]:
-    """Copy `source` to `target` and hash the bytes in the same pass; fsync `target`."""
-    digest = hashlib.sha256()
-    buffer = bytearray(CHUNK)
-    view = memoryview(buffer)
-    size = 0
-    with open(source, "rb") as src, open(target, "wb") as dst:
-        while count := src.readinto(buffer):
-            digest.update(view[:count])
-            dst.write(view[:count])
-            size += count
-        dst.flush()
-        os.fsync(dst.fileno())
-    return f"sha256:{digest.hexdigest()}", size
-
-
-def _reflink(source: Path, target: Path) -> bool:
-    """Clone `source` into `target` sharing blocks; False where the file system cannot."""
-    try:
-        with open(source, "rb") as src, open(target, "wb") as dst:
-            fcntl.ioctl(dst.fileno(), FICLONE, src.fileno())
-        return True
-    except OSError:
-        target.unlink(missing_ok=True)
-        return False
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-class LocalStore:
+class LocalStore(IndexingMixin, ViewsMixin, ExportMixin):
     """A content-addressed store in one folder; see the module docstring for the layout."""
 
     def __init__(self, root: Path, ingest_mode: str | None = None) -> None:
@@ -137,7 +108,77 @@ class LocalStore:
         self.manifests = self.root / "manifests"
         self.views = self.root / "views"
         self.tmp = self.root / "tmp"
+        self.locks = self.root / "locks"
         self.index = Index(self.root / "index.sqlite")
+        self.stamps = Stamps(self.root / "stamps.sqlite")
+
+    # -- the folder and its locks ----------------------------------------------------------
+
+    def ensure_root(self) -> None:
+        """Create the store folder, private to its owner (0700), if it does not exist."""
+        if not self.root.is_dir():
+            self.root.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(self.root, 0o700)
+                os.chmod(self.root, 0o700)  # whatever the umask
+
+    def real_folder(self, folder: Path) -> Path:
+        """`folder` if it is a real folder (or absent), never a symlink out of the store.
+
+        Raises:
+            DamagedStoreError: Naming the symlink and the repair.
+        """
+        if folder.is_symlink():
+            raise DamagedStoreError(
+                f"{folder} is a symlink to {os.readlink(folder)}: Stargazer never follows "
+                "symlinks out of its store. Replace it with a real folder (move the files in), "
+                "or point STARGAZER_HOME at the other disk instead"
+            )
+        return folder
+
+    @contextlib.contextmanager
+    def disk_full_explained(self, what: str) -> Iterator[None]:
+        """Turn "no space left" while writing `what` into a message that says what to do."""
+        try:
+            yield
+        except OSError as err:
+            if err.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise OSError(
+                err.errno,
+                f"no space left on the device of {self.root} while storing {what}: free "
+                "space there (or set STARGAZER_HOME to a bigger disk) and run the command "
+                "again; nothing was registered",
+            ) from err
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store lock shared: objects placed in this block are safe from `gc`.
+
+        Wrap ingest and registration of one asset in it, so `gc` (which takes the lock
+        exclusively to delete) sees either no object or the object with its manifest.
+        """
+        self.ensure_root()
+        with file_lock(self.real_folder(self.locks) / "store.lock", shared=True):
+            yield
+
+    @contextlib.contextmanager
+    def staging(self, prefix: str = "") -> Iterator[Path]:
+        """A private staging folder in `tmp/` (same file system), locked while in use.
+
+        `gc` deletes only staging folders whose lock it can take, so a folder in use is
+        safe from any process on any host or container sharing the store; a folder left by
+        a killed process is unlocked and collected.
+        """
+        with self.writing():
+            self.real_folder(self.tmp).mkdir(exist_ok=True)
+            folder = Path(tempfile.mkdtemp(prefix=f"{prefix}{secrets.token_hex(4)}-", dir=self.tmp))
+            fd = lock_folder(folder)
+        try:
+            yield folder
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+            os.close(fd)
 
     # -- objects ---------------------------------------------------------------------------
 
@@ -148,58 +189,97 @@ class LocalStore:
 
     def has_object(self, digest: str) -> bool:
         """Whether the object is present locally."""
-        return self.object_path(digest).is_file()
-
-    def temp_path(self, suffix: str = "") -> Path:
-        """A fresh staging path in `tmp/`, tagged with this process id for `gc`."""
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        return self.tmp / f"{os.getpid()}-{secrets.token_hex(8)}{suffix}"
+        path = self.object_path(digest)
+        return path.is_file() and not path.is_symlink()
 
     @contextlib.contextmanager
     def workdir(self) -> Iterator[Path]:
         """A scratch folder inside the store (same file system), removed afterwards."""
-        self.tmp.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix=f"{os.getpid()}-work-", dir=self.tmp) as path:
-            yield Path(path)
+        with self.staging("work-") as folder:
+            yield folder
 
     def ingest(self, source: Path) -> Ingested:
-        """Place a file in the store and return its digest; the source is left untouched."""
-        staged = self.temp_path()
-        method = "copy"
-        try:
+        """Place a file in the store and return its digest; the source is never modified.
+
+        A hardlinked object shares its inode (and permissions) with the user's file, so an
+        edit in place changes the stored bytes: fetch and export notice it (a stamp, else a
+        hash) and refuse, and adding the original bytes again repairs it. Copies and reflinks
+        are the store's own, read-only, with the source's read bits (never more readable).
+        """
+        mode = read_only_mode(os.stat(source).st_mode)
+        with self.disk_full_explained(str(source)), self.staging("ingest-") as folder:
+            staged = folder / "object"
+            method = "copy"
             if self.ingest_mode == "auto":
-                try:
-                    os.link(source, staged)
-                    method = "hardlink"
-                except OSError:
-                    method = "reflink" if _reflink(source, staged) else "copy"
+                method = link_or_clone(source, staged)
             if method == "copy":
-                digest, size = _copy_and_hash(source, staged)
-                os.chmod(staged, 0o444)
+                digest, size = copy_and_hash(source, staged, mode)
             else:
                 digest, size = hash_file(staged)
+                if method == "reflink":
+                    os.chmod(staged, mode)  # our own inode: read-only like a copy
             self._commit_object(staged, digest)
-        finally:
-            staged.unlink(missing_ok=True)
         return Ingested(digest, size, method)
 
-    def _commit_object(self, staged: Path, digest: str) -> None:
-        """Give a complete staged file its final name (no-op if the object exists)."""
-        final = self.object_path(digest)
-        if final.is_file():
-            return
-        final.parent.mkdir(parents=True, exist_ok=True)
+    def object_is_intact(self, digest: str, path: Path | None = None) -> bool:
+        """Whether the object still hashes to `digest` (a stamp check, else a full hash)."""
+        path = path or self.object_path(digest)
+        if self.stamps.matches(digest, path):
+            return True
         try:
-            os.link(staged, final)  # unlike rename, never replaces an object someone else put
-        except FileExistsError:
-            return
+            got, _ = hash_file(path)
+        except OSError:
+            return False
+        if got == digest:
+            self.stamps.record(digest, path)
+        return got == digest
+
+    def check_object(self, digest: str, role: str = "primary") -> Path:
+        """The object's path, after checking its bytes (stamp, else hash).
+
+        Raises:
+            DamagedStoreError: The object no longer hashes to its digest.
+        """
+        path = self.object_path(digest)
+        if not self.object_is_intact(digest, path):
+            raise DamagedStoreError(
+                f"object {digest} ({role}) at {path} is corrupted: its bytes no longer match "
+                "their digest. Re-add the original file to repair it (`stargazer assets add`); "
+                "`stargazer assets verify` lists every damaged object"
+            )
+        return path
+
+    def _commit_object(self, staged: Path, digest: str) -> None:
+        """Give a complete, hashed staged file its final name.
+
+        An existing object is kept when intact and replaced by the staged bytes when not, so
+        adding the original file again repairs a damaged object.
+        """
+        final = self.object_path(digest)
+        self.real_folder(self.root / "objects")
+        self.real_folder(self.objects).mkdir(parents=True, exist_ok=True)
+        self.real_folder(final.parent).mkdir(exist_ok=True)
+        if final.is_symlink():
+            final.unlink()
+        elif final.is_file():
+            if self.object_is_intact(digest, final):
+                return
+            replacement = final.with_name(f".{final.name}.{secrets.token_hex(4)}")
+            os.link(staged, replacement)
+            os.replace(replacement, final)
+        else:
+            try:
+                os.link(staged, final)  # unlike rename, never replaces an object someone put
+            except FileExistsError:
+                return
         fsync_dir(final.parent)
+        self.stamps.record(digest, final)
 
     def add_object_from(self, chunks: Iterator[bytes], digest: str) -> Path:
         """Store bytes arriving in chunks (a download), checking they hash to `digest`."""
-        staged = self.temp_path()
-        hasher = hashlib.sha256()
-        try:
+        with self.staging("download-") as folder:
+            staged = folder / "object"
+            hasher = hashlib.sha256()
             with open(staged, "wb") as handle:
                 for chunk in chunks:
                     hasher.update(chunk)
@@ -209,19 +289,21 @@ class LocalStore:
             got = f"sha256:{hasher.hexdigest()}"
             if got != digest:
                 raise OSError(f"downloaded object {digest} hashes to {got}: the remote is corrupt")
-            os.chmod(staged, 0o444)
+            os.chmod(staged, 0o400)
             self._commit_object(staged, digest)
-        finally:
-            staged.unlink(missing_ok=True)
         return self.object_path(digest)
 
     def iter_objects(self) -> Iterator[tuple[str, Path]]:
-        """Every local object as (digest, path)."""
-        if not self.objects.is_dir():
+        """Every local object as (digest, path); symlinked folders raise DamagedStoreError."""
+        if not self.real_folder(self.objects).is_dir():
             return
+        self.real_folder(self.root / "objects")
         for prefix in sorted(self.objects.iterdir()):
+            if prefix.name.startswith(".") or not self.real_folder(prefix).is_dir():
+                continue
             for path in sorted(prefix.iterdir()):
-                yield f"sha256:{prefix.name}{path.name}", path
+                if not path.name.startswith(".") and not path.is_symlink():
+                    yield f"sha256:{prefix.name}{path.name}", path
 
     # -- manifests -------------------------------------------------------------------------
 
@@ -263,114 +345,70 @@ class LocalStore:
 
         Idempotent: registering the same content again returns the first manifest (with its
         original `created_at`). Every object the manifest names must already be present.
+        The manifest is the durable record: if the index cannot be updated (a full disk),
+        the asset is registered all the same and the index catches up on a later command.
         """
         path = self.manifest_path(manifest["id"])
+        self.real_folder(self.manifests)
         if path.is_file():
-            existing = read_manifest(path)
-            self.index.add([existing])
-            return existing
+            try:
+                manifest = read_manifest(path)
+            except ValueError:
+                pass  # damaged: written again below, from the same content
+            else:
+                self._index_one(manifest)
+                return manifest
         for role, digest in manifest["files"].items():
             if not self.has_object(digest):
                 raise FileNotFoundError(f"object {digest} ({role}) is not in {self.root}")
-        atomic_write(path, canonical_json(manifest) + b"\n")
-        self.index.add([manifest])
+        with self.disk_full_explained(f"the manifest of {manifest['id']}"):
+            atomic_write(path, canonical_json(manifest) + b"\n")
+        self._index_one(manifest)
         return manifest
+
+    def _index_one(self, manifest: dict[str, Any]) -> None:
+        try:
+            self.index.add([manifest])
+        except (IndexUnwritable, IndexUnreadable) as err:
+            warnings.warn(
+                f"{manifest['id']} is stored, but the index was not updated ({err}); it will "
+                "be brought up to date by the next `stargazer assets` command that can write",
+                StoreWarning,
+                stacklevel=3,
+            )
 
     def read_manifest(self, asset: str) -> dict[str, Any] | None:
         """The manifest of an asset, or None if this store has no such asset."""
         path = self.manifest_path(asset)
         return read_manifest(path) if path.is_file() else None
 
-    def iter_manifests(self) -> Iterator[tuple[Path, dict[str, Any] | None, str]]:
-        """Every manifest file as (path, manifest or None, problem or "")."""
-        if not self.manifests.is_dir():
-            return
-        for path in sorted(self.manifests.glob("*.json")):
+    def manifest_ids(self) -> set[str]:
+        """The ids of every manifest file (readable or not), from the folder listing."""
+        if not self.real_folder(self.manifests).is_dir():
+            return set()
+        return {
+            name[: -len(".json")]
+            for name in os.listdir(self.manifests)
+            if name.endswith(".json") and not name.startswith(".")
+        }
+
+    def iter_manifests(
+        self, only: Iterable[str] | None = None
+    ) -> Iterator[tuple[Path, dict[str, Any] | None, str]]:
+        """Every manifest file (or those of `only`) as (path, manifest or None, problem)."""
+        ids = sorted(self.manifest_ids() if only is None else only)
+        for asset in ids:
+            path = self.manifests / f"{asset}.json"
             try:
-                yield path, read_manifest(path), ""
+                manifest = read_manifest(path)
             except ValueError as err:
-                yield path, None, str(err)
-
-    # -- views -----------------------------------------------------------------------------
-
-    def view_dir(self, asset: str) -> Path:
-        """The folder where an asset's files sit side by side under their names."""
-        return self.views / check_asset_id(asset)
-
-    def view_ready(self, asset: str, files: Mapping[str, str], names: Mapping[str, str]) -> bool:
-        """Whether the asset's view exists with every file linked to the right object."""
-        folder = self.view_dir(asset)
-        for role, digest in files.items():
-            target, source = folder / safe_name(names[role]), self.object_path(digest)
-            try:
-                if not os.path.samefile(target, source):
-                    return False
-            except OSError:
-                return False
-        return True
-
-    def materialise(self, asset: str, files: Mapping[str, str], names: Mapping[str, str]) -> Path:
-        """Build the asset's view from local objects (all must be present); return its folder.
-
-        Builders of the same view take a per-asset lock, so one never retires a view that
-        another has just finished and somebody may already be reading.
-        """
-        folder = self.view_dir(asset)
-        if self.view_ready(asset, files, names):
-            return folder
-        self.views.mkdir(parents=True, exist_ok=True)
-        locks = self.root / "locks"
-        locks.mkdir(parents=True, exist_ok=True)
-        with open(locks / f"{folder.name}.lock", "a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            try:
-                if self.view_ready(asset, files, names):
-                    return folder
-                return self._build_view(asset, files, names, folder)
-            finally:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-
-    def _build_view(
-        self, asset: str, files: Mapping[str, str], names: Mapping[str, str], folder: Path
-    ) -> Path:
-        """Link the asset's objects into a staged folder and swap it in for `folder`."""
-        staged = Path(tempfile.mkdtemp(prefix=f".{os.getpid()}-", dir=self.views))
-        try:
-            for role, digest in files.items():
-                source = self.object_path(digest)
-                if not source.is_file():
-                    raise FileNotFoundError(
-                        f"asset {asset}: object {digest} ({role}) is missing from {self.root}; "
-                        "run `stargazer assets verify`"
-                    )
-                target = staged / safe_name(names[role])
-                try:
-                    os.link(source, target)
-                except OSError:
-                    shutil.copyfile(source, target)
-            if folder.exists():
-                self._retire(folder)
-            try:
-                os.rename(staged, folder)
-            except OSError as err:
-                if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                    raise
-                # another process built the same view first; theirs is as good as ours
-        finally:
-            if staged.exists():
-                shutil.rmtree(staged)
-        if not self.view_ready(asset, files, names):
-            raise OSError(f"could not build the view of {asset} in {folder}")
-        return folder
-
-    def _retire(self, folder: Path) -> None:
-        """Move an outdated view out of the way (then delete it) without a visible gap."""
-        old = self.views / f".old-{os.getpid()}-{secrets.token_hex(4)}"
-        try:
-            os.rename(folder, old)
-        except FileNotFoundError:
-            return
-        shutil.rmtree(old, ignore_errors=True)
+                if path.is_file():
+                    yield path, None, str(err)
+                continue
+            if manifest["id"] != asset:
+                yield path, None, f"{path} holds the manifest of {manifest['id']}"
+                continue
+            yield path, manifest, ""
 
     # -- maintenance -----------------------------------------------------------------------
 
@@ -384,13 +422,15 @@ class LocalStore:
                 problems.append(f"{path}: unreadable object: {err}")
                 continue
             if got != digest:
-                problems.append(f"{path}: object {digest} now hashes to {got} (corrupted)")
-        for path, manifest, problem in self.iter_manifests():
+                problems.append(
+                    f"{path}: object {digest} now hashes to {got} (corrupted): re-add the "
+                    "original file to repair it"
+                )
+            else:
+                self.stamps.record(digest, path)
+        for _, manifest, problem in self.iter_manifests():
             if manifest is None:
                 problems.append(problem)
-                continue
-            if path.stem != manifest["id"]:
-                problems.append(f"{path}: holds the manifest of {manifest['id']}")
         return problems
 
     def missing_objects(self) -> list[tuple[str, str, str]]:
@@ -404,53 +444,39 @@ class LocalStore:
                     missing.append((manifest["id"], role, digest))
         return missing
 
-    def reindex(self) -> tuple[int, list[str]]:
-        """Rebuild the index from the manifests; return (assets indexed, problems)."""
-        manifests, problems = [], []
-        for _, manifest, problem in self.iter_manifests():
-            if manifest is None:
-                problems.append(problem)
-            else:
-                manifests.append(manifest)
-        return self.index.add(manifests, replace_all=True), problems
+    def remove(self, assets: Iterable[str]) -> list[str]:
+        """Unregister assets (manifest, index row, view); `gc` frees their bytes later.
+
+        Returns:
+            The ids removed.
+        """
+        removed = []
+        with self.writing():
+            for asset in assets:
+                path = self.manifest_path(asset)
+                if not path.is_file():
+                    continue
+                path.unlink()
+                removed.append(asset)
+                if self.view_dir(asset).is_dir():
+                    self._retire(self.view_dir(asset))
+            if removed:
+                fsync_dir(self.manifests)
+                with contextlib.suppress(IndexUnwritable, IndexUnreadable):
+                    self.index.add([], remove=removed)
+        return removed
 
     def garbage(self) -> list[Path]:
-        """Paths `gc` would delete: unreferenced objects, stale staging files, orphan views."""
-        referenced: set[str] = set()
-        known: set[str] = set()
-        for _, manifest, _ in self.iter_manifests():
-            if manifest is not None:
-                referenced.update(manifest["files"].values())
-                known.add(manifest["id"])
-        found = [path for digest, path in self.iter_objects() if digest not in referenced]
-        if self.tmp.is_dir():
-            for path in sorted(self.tmp.iterdir()):
-                pid = path.name.split("-", 1)[0]
-                if not pid.isdigit() or not _pid_alive(int(pid)):
-                    found.append(path)
-        if self.views.is_dir():
-            for path in sorted(self.views.iterdir()):
-                if path.name.startswith(".old-") or (
-                    not path.name.startswith(".") and path.name not in known
-                ):
-                    found.append(path)
-                elif path.name.startswith("."):
-                    pid = path.name[1:].split("-", 1)[0]
-                    if not pid.isdigit() or not _pid_alive(int(pid)):
-                        found.append(path)
-        return found
+        """Paths `gc` would delete: unreferenced objects, stale staging, orphan views."""
+        from stargazer.store.gc import plan
+
+        return plan(self).paths
 
     def collect(self, paths: list[Path]) -> int:
-        """Delete the given garbage paths; return the bytes freed (objects and staging)."""
-        freed = 0
-        for path in paths:
-            if path.is_dir():
-                shutil.rmtree(path, ignore_errors=True)
-                continue
-            with contextlib.suppress(FileNotFoundError):
-                freed += path.stat().st_size
-                path.unlink()
-        return freed
+        """Delete what `garbage` listed that is still garbage; return the bytes freed."""
+        from stargazer.store.gc import Plan, sweep
+
+        return sweep(self, Plan(paths=list(paths)))[1]
 
     def describe(self) -> str:
         """One line for people: where the store is."""

@@ -10,6 +10,10 @@ per-asset views) can be rebuilt from the manifests and the objects they name.
  "parents": [], "tool": "user", "tool_version": "", "params": {},
  "created_at": "2026-01-01T00:00:00+00:00"}
 ```
+
+An asset may also carry free-form `"labels": {"batch": "b1", "tissue": "lung"}` (text values,
+see `check_labels`), beside the typed `metadata`. Manifests without labels have no `labels` key
+and their ids are computed exactly as before labels existed.
 """
 
 from __future__ import annotations
@@ -30,6 +34,10 @@ SCHEMA = 1
 ASSET_ID = re.compile(r"^[a-z][a-z0-9]*-[0-9a-f]{40}$")
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+#: Free-form label keys (`batch`, `tissue`, `donor-id`): a letter, then letters, digits, _ or -.
+LABEL_KEY = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+MAX_LABELS = 64
+MAX_LABEL_VALUE = 256
 
 #: The fields that define an asset's id; `created_at` and `sizes` are bookkeeping.
 IDENTITY_FIELDS = (
@@ -50,9 +58,15 @@ def canonical_json(value: Any) -> bytes:
 
 
 def asset_id(kind: str, document: dict[str, Any]) -> str:
-    """The content-derived id of an asset: its kind plus a digest of its identity fields."""
+    """The content-derived id of an asset: its kind plus a digest of its identity fields.
+
+    Labels count only when there are some, so assets without labels keep the ids they had
+    before labels existed.
+    """
     identity = {name: document[name] for name in IDENTITY_FIELDS if name != "kind"}
     identity["kind"] = kind
+    if document.get("labels"):
+        identity["labels"] = document["labels"]
     return f"{kind}-{hashlib.sha256(canonical_json(identity)).hexdigest()[:40]}"
 
 
@@ -103,6 +117,59 @@ def safe_value(key: str, value: str) -> str:
     return value
 
 
+def check_labels(labels: Any, source: str = "") -> dict[str, str]:
+    """Return free-form labels (key -> text) sorted by key, or raise naming the bad one.
+
+    Keys: a letter, then up to 63 letters, digits, `_` or `-`. Values: 1 to 256 characters of
+    text without control characters or surrounding spaces. At most 64 labels.
+
+    Raises:
+        InvalidAssetError: Naming the label, the problem and the fix.
+    """
+    where = f"{source}: " if source else ""
+    if not isinstance(labels, dict):
+        raise InvalidAssetError(
+            f"{where}labels must be a mapping such as {{'batch': 'b1'}}, not "
+            f"{type(labels).__name__}"
+        )
+    if len(labels) > MAX_LABELS:
+        raise InvalidAssetError(f"{where}{len(labels)} labels; at most {MAX_LABELS} are allowed")
+    for key, value in labels.items():
+        if not isinstance(key, str) or not LABEL_KEY.match(key):
+            raise InvalidAssetError(
+                f"{where}label name {key!r} is not allowed: start with a letter, then use "
+                "letters, digits, '_' or '-' (at most 64 characters)"
+            )
+        if not isinstance(value, str):
+            raise InvalidAssetError(
+                f"{where}label {key}={value!r} is a {type(value).__name__}: labels are text, "
+                f"give {str(value)!r}"
+            )
+        if not value or len(value) > MAX_LABEL_VALUE:
+            raise InvalidAssetError(
+                f"{where}label {key}={value!r}: give a value of 1 to {MAX_LABEL_VALUE} characters"
+            )
+        if any(ord(c) < 32 or ord(c) == 127 for c in value):
+            raise InvalidAssetError(
+                f"{where}label {key}={value!r} contains a control character: remove it"
+            )
+        if value != value.strip():
+            raise InvalidAssetError(
+                f"{where}label {key}={value!r} starts or ends with spaces: remove them"
+            )
+    return dict(sorted(labels.items()))
+
+
+def with_labels(manifest: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    """The manifest with these labels (checked) and the id that follows; unchanged if none."""
+    checked = check_labels(labels)
+    if not checked:
+        return manifest
+    labelled = {**manifest, "labels": checked}
+    labelled["id"] = asset_id(manifest["kind"], labelled)
+    return check_manifest(labelled)
+
+
 def check_manifest(document: dict[str, Any], source: str = "manifest") -> dict[str, Any]:
     """Check the structure of a manifest read from disk or a remote store; return it."""
     try:
@@ -124,6 +191,8 @@ def check_manifest(document: dict[str, Any], source: str = "manifest") -> dict[s
         for key in document["metadata"]:
             if not KEY.match(key):
                 raise ValueError(f"bad metadata key {key!r}")
+        if "labels" in document:
+            check_labels(document["labels"])
         if asset_id(document["kind"], document) != document["id"]:
             raise ValueError("id does not match the content")
     except (KeyError, TypeError, AttributeError, InvalidAssetError, ValueError) as err:

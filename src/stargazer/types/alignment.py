@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from stargazer.errors import InvalidAssetError
 from stargazer.types.base import Asset, link_into
-from stargazer.types.sniff import has_bgzf_eof, mismatch, sniff
+from stargazer.types.sniff import gzip_damage, has_bgzf_eof, mismatch, sniff
 
 
 @dataclass
@@ -86,6 +86,51 @@ def _check_reference(bam: Path, reference_id: str) -> None:
             f"{bam}: reference_id {reference_id} is not a reference asset in the store; add the "
             "reference first and pass its id"
         )
+    if "fai" not in manifest["files"]:
+        return  # every Reference gets a .fai; nothing to compare against otherwise
+    problem = _header_difference(bam, _fai_contigs(Asset.from_manifest(manifest)))
+    if problem:
+        build = manifest["metadata"].get("build") or manifest["names"]["primary"]
+        raise InvalidAssetError(
+            f"{bam}: its header does not match reference {reference_id} ({build}): {problem}; "
+            "re-align the reads to this reference, or pass the reference_id of the genome they "
+            "were aligned to (or leave reference_id out)"
+        )
+
+
+def _fai_contigs(reference: Asset) -> list[tuple[str, int]]:
+    """(name, length) of each contig, from the reference's .fai (fetched if remote)."""
+    rows = reference.companion("fai").read_text().splitlines()
+    return [(name, int(length)) for name, length, *_ in (row.split("\t") for row in rows if row)]
+
+
+def _header_difference(bam: Path, contigs: list[tuple[str, int]]) -> str:
+    """How the BAM's @SQ lines differ from the reference's contigs ("" if they are the same).
+
+    Only the header is read, so this costs the same for any size of BAM.
+    """
+    import pysam
+
+    with pysam.AlignmentFile(str(bam), "rb", check_sq=False) as handle:
+        header = list(zip(handle.references, handle.lengths, strict=True))
+    if header == contigs:
+        return ""
+    if not header:
+        return "it has no @SQ lines (unaligned reads?)"
+    lengths = dict(contigs)
+    for name, length in header:
+        if name not in lengths:
+            return f"@SQ {name} is not a contig of the reference"
+        if length != lengths[name]:
+            return f"@SQ {name} has length {length}, the reference's {name} has {lengths[name]}"
+    listed = {name for name, _ in header}
+    missing = [name for name, _ in contigs if name not in listed]
+    if missing:
+        return f"the reference's {missing[0]} has no @SQ line ({len(missing)} contigs missing)"
+    return (
+        "the @SQ lines list the reference's contigs in another order (tools such as GATK need "
+        "the reference's order)"
+    )
 
 
 def _threads() -> str:
@@ -100,9 +145,15 @@ def _read_through(bam: Path, link: Path) -> None:
     try:
         pysam.samtools.view("-c", "-@", _threads(), str(link))
     except pysam.SamtoolsError as err:
+        damage = gzip_damage(bam)  # a damaged BGZF block is said plainly (error path only)
+        detail = (
+            f"its gzip (BGZF) stream is corrupt ({damage}): it was damaged in transfer or on "
+            "disk; re-copy or re-download it (`gzip -t FILE` checks a copy)"
+            if damage
+            else "the file is truncated or corrupt"
+        )
         raise InvalidAssetError(
-            f"{bam}: pysam cannot read it as BAM ({str(err).strip()}); the file is truncated "
-            "or corrupt"
+            f"{bam}: pysam cannot read it as BAM ({str(err).strip()}); {detail}"
         ) from err
     finally:
         pysam.set_verbosity(quiet)

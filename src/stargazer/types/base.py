@@ -19,7 +19,16 @@ from typing import Any, ClassVar, Self
 from stargazer.errors import InvalidAssetError
 from stargazer.store import open_store
 from stargazer.store.index import as_text
-from stargazer.store.manifest import KEY, check_asset_id, check_digest, safe_name, safe_value
+from stargazer.store.manifest import (
+    KEY,
+    LABEL_KEY,
+    check_asset_id,
+    check_digest,
+    check_labels,
+    safe_name,
+    safe_value,
+    with_labels,
+)
 
 #: kind -> asset class, filled in by `Asset.__init_subclass__`.
 REGISTRY: dict[str, type[Asset]] = {}
@@ -40,6 +49,8 @@ class Asset:
         tool: What made it ("user" for files added by hand).
         tool_version: The version of `tool` that ran.
         params: The parameters the tool ran with, as strings.
+        labels: Free-form labels (`{"batch": "b1", "tissue": "lung"}`), beside the typed
+            metadata; part of the id only when there are some.
     """
 
     kind: ClassVar[str] = ""
@@ -52,6 +63,7 @@ class Asset:
     tool: str = ""
     tool_version: str = ""
     params: dict[str, str] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -66,6 +78,7 @@ class Asset:
             safe_name(self.names.get(role, ""), f"{role} file name")
         for parent in self.parents:
             check_asset_id(parent)
+        self.labels = check_labels(self.labels)
 
     # -- metadata --------------------------------------------------------------------------
 
@@ -104,6 +117,19 @@ class Asset:
         return checked
 
     @classmethod
+    def _check_labels(cls, labels: Mapping[str, str] | None) -> dict[str, str]:
+        """Checked labels; a label may not take the name of one of this type's fields."""
+        given = dict(labels or {})
+        fields = cls.metadata_fields()
+        clash = sorted(set(given) & set(fields))
+        if clash:
+            raise InvalidAssetError(
+                f"{', '.join(clash)} is a {cls.__name__} field: give it as metadata "
+                f"({clash[0]}=..., CLI --meta), not as a label"
+            )
+        return check_labels(given)
+
+    @classmethod
     def parse_metadata(cls, pairs: Mapping[str, str]) -> dict[str, Any]:
         """Convert `key=value` strings (from the CLI) to typed metadata for this type."""
         fields = cls.metadata_fields()
@@ -135,6 +161,7 @@ class Asset:
         tool: str = "user",
         tool_version: str = "",
         params: Mapping[str, Any] | None = None,
+        labels: Mapping[str, str] | None = None,
         **metadata: Any,
     ) -> Self:
         """Validate files, store them and register the asset; return it.
@@ -146,6 +173,7 @@ class Asset:
             tool: What made it; "user" for files added by hand.
             tool_version: The version of `tool`.
             params: The parameters the tool ran with (stored as strings).
+            labels: Free-form labels such as `{"batch": "b1"}` (text; see `check_labels`).
             **metadata: The type's metadata fields.
 
         Returns:
@@ -155,7 +183,15 @@ class Asset:
             InvalidAssetError: A file or a value was refused; nothing was registered.
         """
         return await asyncio.to_thread(
-            cls.create_sync, path, companions, parents, tool, tool_version, params, **metadata
+            cls.create_sync,
+            path,
+            companions,
+            parents,
+            tool,
+            tool_version,
+            params,
+            labels,
+            **metadata,
         )
 
     @classmethod
@@ -167,6 +203,7 @@ class Asset:
         tool: str = "user",
         tool_version: str = "",
         params: Mapping[str, Any] | None = None,
+        labels: Mapping[str, str] | None = None,
         **metadata: Any,
     ) -> Self:
         """The blocking form of `create`, for scripts and the CLI."""
@@ -176,6 +213,7 @@ class Asset:
                 "AnnData or Table"
             )
         meta = cls._check_metadata(metadata)
+        tags = cls._check_labels(labels)
         files = {"primary": _input_file(path)}
         for role, companion in (companions or {}).items():
             if role not in cls.roles:
@@ -204,19 +242,22 @@ class Asset:
         with store.local.workdir() as work:
             files, meta = cls._validate(files, meta, work)
             names = cls._names(files)
-            ingested = {role: store.ingest(file) for role, file in files.items()}
-        manifest = store.local.new_manifest(
-            kind=cls.kind,
-            files={role: item.digest for role, item in ingested.items()},
-            names=names,
-            sizes={role: item.size for role, item in ingested.items()},
-            metadata=meta,
-            parents=lineage,
-            tool=tool,
-            tool_version=tool_version,
-            params=settings,
-        )
-        return cls.from_manifest(store.register(manifest))  # type: ignore[return-value]
+            with store.local.writing():  # objects to manifest: gc cannot collect in between
+                ingested = {role: store.ingest(file) for role, file in files.items()}
+                manifest = store.local.new_manifest(
+                    kind=cls.kind,
+                    files={role: item.digest for role, item in ingested.items()},
+                    names=names,
+                    sizes={role: item.size for role, item in ingested.items()},
+                    metadata=meta,
+                    parents=lineage,
+                    tool=tool,
+                    tool_version=tool_version,
+                    params=settings,
+                )
+                manifest = with_labels(manifest, tags)
+                registered = store.register(manifest)
+        return cls.from_manifest(registered)  # type: ignore[return-value]
 
     @classmethod
     def _validate(
@@ -265,6 +306,7 @@ class Asset:
             tool=manifest["tool"],
             tool_version=manifest["tool_version"],
             params=dict(manifest["params"]),
+            labels=dict(manifest.get("labels", {})),
             **metadata,
         )
 
@@ -337,9 +379,23 @@ def assemble(**filters: Any) -> list[Asset]:
 
     `kind` (or `type`) selects a type by name or class; every other keyword is a metadata
     field (or `id`, `tool`, `tool_version`, `parent`). A list value means any of its values.
+    Free-form labels are matched with `labels={"batch": "b1"}` or the key `label.batch`
+    (`assemble(**{"label.batch": "b1"})`, the form the CLI's `--where` and MCP use); a bare
+    name is always a typed field, so a misspelt field is refused rather than matching nothing.
 
-    Example: `assemble(kind="reads", sample_id=["s1", "s2"])`.
+    Example: `assemble(kind="reads", sample_id=["s1", "s2"], labels={"batch": "b1"})`.
     """
+    labels = filters.pop("labels", None) or {}
+    if not isinstance(labels, Mapping):
+        raise ValueError(f"labels must be a mapping such as {{'batch': 'b1'}}, not {labels!r}")
+    by_label = {f"label.{key}": value for key, value in labels.items()}
+    by_label.update({k: filters.pop(k) for k in list(filters) if k.startswith("label.")})
+    for key in by_label:
+        if not LABEL_KEY.match(key[len("label.") :]):
+            raise ValueError(
+                f"cannot filter by label {key[len('label.') :]!r}: label names start with a "
+                "letter, then letters, digits, '_' or '-'"
+            )
     kind = filters.pop("kind", None)
     alias = filters.pop("type", None)
     kind = kind if kind is not None else alias
@@ -353,11 +409,12 @@ def assemble(**filters: Any) -> list[Asset]:
     if unknown:
         raise ValueError(
             f"cannot filter {kind or 'assets'} by {', '.join(unknown)}: "
-            f"use {', '.join(sorted(allowed))}"
+            f"use {', '.join(sorted(allowed))}; for a free-form label write "
+            f"labels={{{unknown[0]!r}: ...}} (CLI: --where label.{unknown[0]}=VALUE)"
         )
     query = {
         key: [as_text(v) for v in (value if isinstance(value, list | tuple | set) else [value])]
-        for key, value in filters.items()
+        for key, value in {**filters, **by_label}.items()
     }
     return [Asset.from_manifest(m) for m in open_store().query(kind, query)]
 

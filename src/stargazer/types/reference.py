@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from stargazer.errors import InvalidAssetError
 from stargazer.types.base import Asset, link_into
-from stargazer.types.sniff import mismatch, sniff
+from stargazer.types.sniff import corrupt_gzip, gzip_damage, mismatch, sniff
 
 BWA_ROLES = ("amb", "ann", "bwt", "pac", "sa")
 FASTA_SUFFIXES = (".fasta", ".fa", ".fna", ".fas")
+#: What a sequence line may hold: letters (IUPAC codes, soft-masked lower case).
+LETTERS = bytes(range(ord("A"), ord("Z") + 1)) + bytes(range(ord("a"), ord("z") + 1))
+#: How to re-wrap a FASTA whose lines are uneven, in the messages.
+REWRAP = (
+    "re-wrap it to one width, e.g. `seqkit seq -w 60 {name} > {stem}.w60.fa`, or in Python "
+    "`stargazer.types.reference.rewrap_fasta('{name}', '{stem}.w60.fa')`, and add that file"
+)
 
 
 @dataclass
@@ -51,8 +59,11 @@ class Reference(Asset):
             raise InvalidAssetError(mismatch(fasta, label, "FASTA", "reference"))
         with open(fasta, "rb") as handle:
             if handle.read(2) == b"\x1f\x8b":
+                damage = gzip_damage(fasta)
                 raise InvalidAssetError(
-                    f"{fasta}: compressed FASTA is not supported; decompress it (gunzip) first"
+                    corrupt_gzip(fasta, damage)
+                    if damage
+                    else f"{fasta}: compressed FASTA is not supported; decompress it (gunzip) first"
                 )
         contigs = _contigs(fasta)
         files = dict(files)
@@ -63,9 +74,22 @@ class Reference(Asset):
         else:
             import pysam
 
-            pysam.faidx(str(link))
+            quiet = pysam.set_verbosity(0)  # htslib's "Format error" is said better below
+            try:
+                pysam.faidx(str(link))
+            except pysam.SamtoolsError as err:
+                raise InvalidAssetError(
+                    _layout_problem(fasta)
+                    or f"{fasta}: samtools faidx cannot index it ({str(err).strip()})"
+                ) from err
+            finally:
+                pysam.set_verbosity(quiet)
             files["fai"] = workdir / f"{fasta.name}.fai"
-        _check_fetch(link, contigs, files["fai"])
+        try:
+            _check_fetch(link, contigs, files["fai"])
+        except InvalidAssetError as err:
+            # a given .fai that disagrees may be right about a FASTA whose lines are uneven
+            raise InvalidAssetError(_layout_problem(fasta) or str(err)) from err
         if "dict" in files:
             _check_dict(files["dict"], fasta, contigs)
         bwa = [role for role in BWA_ROLES if role in files]
@@ -98,10 +122,14 @@ def _contigs(fasta: Path) -> list[tuple[str, int, str]]:
                         f"{fasta}: contig {record.name!r} appears more than once; contig names "
                         "must be unique (rename or drop the duplicate)"
                     )
-                if not record.sequence:
+                sequence = record.sequence
+                if not sequence:
                     raise InvalidAssetError(f"{fasta}: contig {record.name!r} has no sequence")
+                # one C pass, no copy: isascii is O(1), isalpha then means only A-Z and a-z
+                if not (sequence.isascii() and sequence.isalpha()):
+                    raise InvalidAssetError(_character_problem(fasta, record.name))
                 seen.add(record.name)
-                contigs.append((record.name, len(record.sequence), record.sequence[-1]))
+                contigs.append((record.name, len(sequence), sequence[-1]))
     except (OSError, ValueError) as err:
         if isinstance(err, InvalidAssetError):
             raise
@@ -135,6 +163,7 @@ def _check_fetch(link: Path, contigs: list[tuple[str, int, str]], fai: Path) -> 
     """Open with pysam.FastaFile through the index and read each contig's last base."""
     import pysam
 
+    quiet = pysam.set_verbosity(0)  # htslib's "Failed to retrieve block" is said below
     try:
         with pysam.FastaFile(str(link), filepath_index=str(fai)) as fasta:
             for name, length, last in contigs:
@@ -144,6 +173,8 @@ def _check_fetch(link: Path, contigs: list[tuple[str, int, str]], fai: Path) -> 
         raise
     except (OSError, ValueError, KeyError) as err:
         raise InvalidAssetError(f"{link.resolve()}: pysam cannot open it indexed ({err})") from err
+    finally:
+        pysam.set_verbosity(quiet)
 
 
 def _check_dict(path: Path, fasta: Path, contigs: list[tuple[str, int, str]]) -> None:
@@ -185,3 +216,108 @@ def _difference(found: list[tuple[str, int]], expected: list[tuple[str, int]]) -
         if got != want:
             return f"entry {index + 1} is {got[0]}:{got[1]}, the FASTA has {want[0]}:{want[1]}"
     return f"it lists {len(found)} contigs, the FASTA has {len(expected)}"
+
+
+def _lines(fasta: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, line without its end) of a plain-text FASTA, streamed."""
+    with open(fasta, "rb") as handle:
+        for number, line in enumerate(handle, 1):
+            yield number, line.rstrip(b"\r\n")
+
+
+def _character_problem(fasta: Path, contig: str) -> str:
+    """The line and the character that is not a base in `contig` (error path only)."""
+    inside = False
+    for number, line in _lines(fasta):
+        if line.startswith(b">"):
+            inside = line[1:].split(maxsplit=1)[:1] == [contig.encode()]
+            continue
+        bad = line.translate(None, LETTERS) if inside else b""
+        if not bad:
+            continue
+        column = next(i for i, byte in enumerate(line, 1) if byte not in LETTERS)
+        char = chr(bad[0]) if bad[0] < 128 else f"byte 0x{bad[0]:02x}"
+        if char == " ":
+            what, fix = "a space", "remove the spaces"
+        elif char == "\t":
+            what, fix = "a tab", "remove the tabs"
+        elif char.isdigit():
+            what = f"a digit ({char!r})"
+            fix = (
+                "this looks like a numbered (GenBank/EMBL) listing: convert it to plain FASTA, "
+                "e.g. `seqkit seq` or Biopython `SeqIO.convert`"
+            )
+        elif char == "*":
+            what = "a '*'"
+            fix = "'*' is not a base (it ends a protein); a reference holds nucleotides only"
+        elif char in "-.":
+            what = f"a gap ({char!r})"
+            fix = "this looks like an alignment: remove the gaps (`seqkit seq -g`)"
+        else:
+            what, fix = f"{char!r}", "remove it"
+        return (
+            f"{fasta} line {number}: {what} in the sequence of contig {contig!r} (column "
+            f"{column}); sequence lines hold only letters (A, C, G, T, N and the other IUPAC "
+            f"codes): {fix}, then add the file again"
+        )
+    return f"{fasta}: contig {contig!r} holds characters that are not letters; remove them"
+
+
+def _layout_problem(fasta: Path) -> str:
+    """Why `samtools faidx` cannot index this FASTA: uneven or blank lines; "" if neither.
+
+    samtools faidx (which pysam, bwa and GATK rely on to read a genome) needs every line of a
+    contig except the last to hold the same number of bases. Streams the file in Python, so it
+    runs only once indexing has failed.
+    """
+    name, stem = fasta.name, fasta.stem
+    contig, width, last, last_number = "", 0, -1, 0
+    for number, line in _lines(fasta):
+        if line.startswith(b">"):
+            contig, width, last = line[1:].split(maxsplit=1)[0].decode(errors="replace"), 0, -1
+            continue
+        if not contig:
+            return (
+                f"{fasta} line {number}: sequence before the first '>' header line; every "
+                "contig starts with a '>name' line"
+            )
+        if last >= 0 and last < width:
+            where = (
+                f"a blank line (line {last_number})"
+                if last == 0
+                else f"a line of {last} bases (line {last_number})"
+            )
+            return (
+                f"{fasta} line {number}: contig {contig!r} has {where} before more sequence, "
+                f"but its lines are {width} bases wide; samtools faidx (used by pysam, bwa and "
+                "GATK) needs every line of a contig except the last to be the same width: "
+                + REWRAP.format(name=name, stem=stem)
+            )
+        if width and len(line) > width:
+            return (
+                f"{fasta} line {number}: contig {contig!r} has a line of {len(line)} bases "
+                f"after lines of {width}; samtools faidx (used by pysam, bwa and GATK) needs "
+                "every line of a contig except the last to be the same width: "
+                + REWRAP.format(name=name, stem=stem)
+            )
+        if not width:
+            width = len(line)
+        last, last_number = len(line), number
+    return ""
+
+
+def rewrap_fasta(source: str | Path, target: str | Path, width: int = 60) -> Path:
+    """Write `source` to `target` with every sequence line `width` bases wide; return `target`.
+
+    For a FASTA whose line widths vary, which `Reference` refuses. Streams contig by contig.
+    """
+    import pysam
+
+    target = Path(target)
+    with pysam.FastxFile(str(source)) as records, open(target, "w") as out:
+        for record in records:
+            out.write(f">{record.name}" + (f" {record.comment}" if record.comment else "") + "\n")
+            sequence = record.sequence
+            for start in range(0, len(sequence), width):
+                out.write(sequence[start : start + width] + "\n")
+    return target

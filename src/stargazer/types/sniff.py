@@ -37,27 +37,36 @@ DESCRIPTION = {
     "fasta": "a FASTA file",
     "hdf5": "an HDF5 (h5ad) file",
     "gzip": "a gzip file of unknown content",
+    "corrupt-gzip": "a corrupt gzip file",
     "text": "a text file",
     "binary": "a binary file of unknown format",
     "empty": "an empty file",
 }
 
 
-def _head(path: Path, size: int = 65536) -> tuple[bytes, bool]:
-    """The first bytes of the file's content (decompressed if gzip) and whether it was gzip."""
+def _head(path: Path, size: int = 65536) -> tuple[bytes, bool, str]:
+    """The first bytes of the content (decompressed if gzip), whether it was gzip, and why.
+
+    The third value says why the gzip data could not be decompressed ("" when it could).
+    """
     with open(path, "rb") as handle:
         raw = handle.read(size)
     if not raw.startswith(GZIP_MAGIC):
-        return raw, False
+        return raw, False, ""
     try:
-        return zlib.decompressobj(31).decompress(raw, size), True
-    except zlib.error:
-        return b"", True
+        return zlib.decompressobj(31).decompress(raw, size), True, ""
+    except zlib.error as err:
+        return b"", True, str(err)
 
 
 def sniff(path: Path) -> str:
-    """A short label for the file's format: bam, vcf, fastq, fasta, hdf5, text, ..."""
-    head, gz = _head(path)
+    """A short label for the file's format: bam, vcf, fastq, fasta, hdf5, text, ...
+
+    `corrupt-gzip` means the file starts like gzip but its first bytes do not decompress.
+    """
+    head, gz, problem = _head(path)
+    if problem:
+        return "corrupt-gzip"
     if not head:
         return "gzip" if gz else "empty"
     if head.startswith(b"BAM\x01"):
@@ -92,6 +101,8 @@ def describe(label: str) -> str:
 
 def mismatch(path: Path, label: str, expected: str, kind: str) -> str:
     """The message for a file whose content is not what its type needs."""
+    if label == "corrupt-gzip":
+        return corrupt_gzip(path, _head(path)[2])
     suggestion = SUGGESTED_TYPE.get(label)
     fix = f"add it as --type {suggestion}" if suggestion else f"give a valid {expected} file"
     return f"{path}: expected {expected} (type {kind}), but it is {describe(label)}; {fix}"
@@ -112,3 +123,31 @@ def has_bgzf_eof(path: Path) -> bool:
     with open(path, "rb") as handle:
         handle.seek(size - len(BGZF_EOF))
         return handle.read() == BGZF_EOF
+
+
+def corrupt_gzip(path: Path, problem: str) -> str:
+    """The message for a gzip (or BGZF) file whose compressed data is damaged or cut short."""
+    return (
+        f"{path}: the gzip stream is truncated or corrupt ({problem}), so the file cannot be "
+        "read; it was damaged in transfer or on disk: re-copy or re-download it (`gzip -t FILE` "
+        "checks a copy) or re-compress it from the original"
+    )
+
+
+def gzip_damage(path: Path) -> str:
+    """Decompress a gzip or BGZF file to its end; what is wrong with it, or "" if nothing.
+
+    Streams (8 MiB at a time), so it is cheap in memory; callers use it on the error path or
+    where the whole file is read anyway.
+    """
+    import gzip
+
+    try:
+        with gzip.open(path, "rb") as handle:
+            while handle.read(8 * 1024 * 1024):
+                pass
+    except EOFError as err:
+        return f"it ends before the end of the compressed stream: {err}"
+    except (OSError, zlib.error) as err:
+        return str(err)
+    return ""

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from stargazer.errors import InvalidAssetError
 from stargazer.types.base import Asset, link_into
-from stargazer.types.sniff import has_bgzf_eof, is_bgzf, mismatch, sniff
+from stargazer.types.sniff import (
+    corrupt_gzip,
+    gzip_damage,
+    has_bgzf_eof,
+    is_bgzf,
+    mismatch,
+    sniff,
+)
 
 
 @dataclass
@@ -77,22 +85,90 @@ def _scan(vcf: Path) -> tuple[dict[str, int], bool]:
     quiet = pysam.set_verbosity(0)  # htslib would print "could not load index" to stderr
     try:
         with pysam.VariantFile(str(vcf)) as handle:
+            # htslib adds a contig it meets in a record to the header; keep the declared ones
+            declared = set(handle.header.contigs)
             for record in handle:
                 contig = record.chrom
+                if contig not in counts and contig not in declared:
+                    raise InvalidAssetError(_undeclared(vcf, contig, declared))
                 revisited = contig != previous[0] and contig in counts
                 backwards = contig == previous[0] and record.pos < previous[1]
                 if revisited or backwards:
                     sortable = False
                 counts[contig] = counts.get(contig, 0) + 1
                 previous = (contig, record.pos)
+    except InvalidAssetError:
+        raise
     except (OSError, ValueError) as err:
+        # say where and what, from a second look at the text (only on this error path)
+        problem = _damage(vcf) or _record_problem(vcf)
         raise InvalidAssetError(
-            f"{vcf}: pysam cannot read it as VCF ({err}); check the header (##fileformat, "
+            problem
+            or f"{vcf}: pysam cannot read it as VCF ({err}); check the header (##fileformat, "
             "##contig lines, the #CHROM line) and that the file is complete"
         ) from err
     finally:
         pysam.set_verbosity(quiet)
     return counts, sortable
+
+
+def _text_lines(vcf: Path) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a plain or bgzipped VCF, streamed."""
+    import gzip
+
+    with open(vcf, "rb") as probe:
+        compressed = probe.read(2) == b"\x1f\x8b"
+    opener = gzip.open if compressed else open
+    with opener(vcf, "rt", errors="replace") as handle:
+        for number, line in enumerate(handle, 1):
+            yield number, line.rstrip("\r\n")
+
+
+def _damage(vcf: Path) -> str:
+    """The corrupt-gzip message if the VCF.gz's compressed data is damaged, else ""."""
+    with open(vcf, "rb") as probe:
+        compressed = probe.read(2) == b"\x1f\x8b"
+    problem = gzip_damage(vcf) if compressed else ""
+    return corrupt_gzip(vcf, problem) if problem else ""
+
+
+def _undeclared(vcf: Path, contig: str, declared: set[str]) -> str:
+    """The message for a record on a contig the header has no ##contig line for."""
+    where = next((n for n, line in _text_lines(vcf) if line.split("\t", 1)[0] == contig), None)
+    at = f" line {where}" if where else ""
+    known = (
+        f"the header declares {len(declared)} contigs ({', '.join(sorted(declared)[:5])}"
+        f"{' ...' if len(declared) > 5 else ''})"
+        if declared
+        else "the header has no ##contig lines at all"
+    )
+    return (
+        f"{vcf}{at}: a record on contig {contig!r}, which the header does not declare ({known}); "
+        "add the contig lines from the reference it was called on, e.g. `bcftools reheader "
+        f"--fai REF.fa.fai` (pysam.bcftools.reheader), or a `##contig=<ID={contig},length=N>` "
+        "line, then add the file again"
+    )
+
+
+def _record_problem(vcf: Path) -> str:
+    """The first record line that is not a VCF record (columns, POS), as a message; or ""."""
+    for number, line in _text_lines(vcf):
+        if not line or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) < 8:
+            return (
+                f"{vcf} line {number}: only {len(fields)} tab-separated column(s), a VCF record "
+                "has at least 8 (CHROM POS ID REF ALT QUAL FILTER INFO); columns must be "
+                "separated by tabs, not spaces: fix or drop that line"
+            )
+        if not fields[1].isdigit():
+            return (
+                f"{vcf} line {number}: POS {fields[1]!r} is not a number; the second column of "
+                "a record is its 1-based position on the contig, a whole number: fix or drop "
+                "that line"
+            )
+    return ""
 
 
 def _check_index(vcf: Path, workdir: Path, tbi: Path, counts: dict[str, int]) -> None:

@@ -111,3 +111,30 @@ def nothing_registered(store_root: Path) -> bool:
     manifests = list((store_root / "manifests").glob("*.json"))
     objects = [p for p in (store_root / "objects").rglob("*") if p.is_file()]
     return not manifests and not objects
+
+
+def write_h5ad_matrix(path: Path, matrix, obs_names: list[str] | None = None) -> Path:
+    """An .h5ad holding exactly `matrix` (dense or scipy sparse) as X; cells named cell0..."""
+    import anndata
+
+    data = anndata.AnnData(X=matrix)
+    data.obs_names = obs_names or [f"cell{i}" for i in range(matrix.shape[0])]
+    data.var_names = [f"gene{i}" for i in range(matrix.shape[1])]
+    data.write_h5ad(path)
+    return path
+
+
+def store_state(store_root: Path) -> tuple[list[str], list[str], list[str]]:
+    """What a store holds: manifest files, object files and the ids the index answers with.
+
+    Compare it before and after a refused add to show that nothing was registered.
+    """
+    from stargazer.types import assemble
+
+    if not store_root.exists():
+        return [], [], []
+    manifests = sorted(p.name for p in (store_root / "manifests").glob("*"))
+    objects = sorted(
+        str(p.relative_to(store_root)) for p in (store_root / "objects").rglob("*") if p.is_file()
+    )
+    return manifests, objects, sorted(asset.id for asset in assemble())

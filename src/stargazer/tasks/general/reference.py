@@ -47,8 +47,10 @@ def build_indexes(fasta: str | Path, workdir: str | Path) -> dict[str, Path]:
     linked = Path(workdir) / fasta.name
     linked.symlink_to(fasta.resolve())
     files = {"primary": linked, "fai": samtools.faidx(linked)}
-    files["dict"] = samtools.sequence_dictionary(linked, Path(workdir) / f"{fasta.stem}.dict")
     files.update(bwa.bwa_index(linked))
+    # After the BWA index: pybwa writes its own `<stem>.dict` (UR = the FASTA's absolute path,
+    # so the asset would depend on where the store lives); samtools' replaces it.
+    files["dict"] = samtools.sequence_dictionary(linked, Path(workdir) / f"{fasta.stem}.dict")
     return files
 
 

@@ -78,7 +78,9 @@ def sequence_dictionary(fasta: str | Path, out: str | Path | None = None) -> Pat
 
     fasta = Path(fasta)
     out = Path(out) if out else fasta.with_suffix(".dict")
-    pysam.samtools.dict("-o", str(out), str(fasta), catch_stdout=False)
+    # `-u NAME`: by default the UR tag holds the FASTA's absolute path, which would make the
+    # .dict (and every asset derived from it) depend on where the store lives.
+    pysam.samtools.dict("-u", fasta.name, "-o", str(out), str(fasta), catch_stdout=False)
     return out
 
 
@@ -405,7 +407,7 @@ async def mark_duplicates(alignment: Alignment, threads: int = 2) -> tuple[Align
             parents=[alignment],
             tool=TOOL,
             tool_version=tool_version(),
-            params={"command": "markdup -s", "threads": threads},
+            params={"command": "markdup -s"},  # not threads: it cannot change the output
             sample_id=alignment.sample_id,
             reference_id=alignment.reference_id,
             sorted=True,

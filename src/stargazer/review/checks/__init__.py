@@ -1,0 +1,1 @@
+"""The convention checks `stargazer review` runs, one module per convention."""
