@@ -21,6 +21,8 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@# compile scanpy/UMAP's numba code now, so the first scRNA run does not (one line, ~1 min)
+	@$(BIN)/python -m stargazer.tasks.scrna.warm_up || echo "scRNA warm-up failed: the first scRNA run compiles instead"
 	@touch $@
 
 install: $(STAMP)

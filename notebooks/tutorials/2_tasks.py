@@ -70,24 +70,32 @@ def _(reference):
 
             `prepare_reference` indexes a FASTA for the aligner and the variant caller. It took
             **{seconds:.2f} s** (run again: a cache hit). The output is a new `Reference` asset
-            with companion files, the tool that made it, and the input as its parent:
+            with companion files, the tool that made it, and the input as its parent (below).
             """),
-            mo.ui.table(
-                [
-                    {"field": "id", "value": prepared.id},
-                    {"field": "tool", "value": f"{prepared.tool} {prepared.tool_version}"},
-                    {"field": "parents", "value": ", ".join(prepared.parents)},
-                    {"field": "input id", "value": reference.id},
-                ]
-                + [
-                    {"field": f"file: {role}", "value": name}
-                    for role, name in sorted(prepared.names.items())
-                ],
-                selection=None,
-            ),
         ]
     )
     return (prepared,)
+
+
+@app.cell(hide_code=True)
+def _(prepared, reference):
+    # The output asset, in its own cell so marimo's output height cap never clips it.
+    mo.ui.table(
+        [
+            {"field": "id", "value": prepared.id},
+            {"field": "tool", "value": f"{prepared.tool} {prepared.tool_version}"},
+            {"field": "parents", "value": ", ".join(prepared.parents)},
+            {"field": "input id", "value": reference.id},
+        ]
+        + [
+            {"field": f"file: {role}", "value": name}
+            for role, name in sorted(prepared.names.items())
+        ],
+        selection=None,
+        page_size=10,
+        label="the output asset",
+    )
+    return
 
 
 @app.cell

@@ -8,94 +8,19 @@ workspace, so runs, cache and assets stay in `tmp_path`. Screenshots are kept in
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
-from tests.conftest import REPO_ROOT, free_port
+from tests.e2e.browser import SCREENSHOTS, serve, stop
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-SCREENSHOTS = Path(__file__).parent / "screenshots"
 NOTEBOOK = "workflows/variant_calling"
-
-
-@pytest.fixture
-def notebooks(workspace: Path) -> Path:
-    """A copy of the repository's notebooks inside the scratch workspace."""
-    target = workspace / "notebooks"
-    shutil.copytree(
-        REPO_ROOT / "notebooks",
-        target,
-        ignore=shutil.ignore_patterns("__marimo__", "__pycache__"),
-    )
-    return target
-
-
-@pytest.fixture
-def browser() -> Iterator:
-    """Debian's Chromium, headless, through Playwright."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install chromium`")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-def _serve(notebooks: Path, subprocess_env: dict[str, str], *mode: str) -> tuple:
-    port = free_port()
-    stargazer = str(Path(sys.executable).with_name("stargazer"))
-    process = subprocess.Popen(
-        [stargazer, "note", str(notebooks), "--port", str(port), "--no-token", *mode],
-        cwd=notebooks.parent,
-        env=subprocess_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2):
-                return process, f"http://127.0.0.1:{port}"
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise AssertionError("`stargazer note` did not answer on /health") from None
-            time.sleep(0.25)
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
 
 
 @pytest.mark.timeout(300)
 def test_edit_mode_runs_variant_calling_and_shows_variants_and_coverage(
     notebooks, subprocess_env, browser
 ):
-    server, base = _serve(notebooks, subprocess_env)
+    server, base = serve(notebooks, subprocess_env)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         page.goto(f"{base}/?file={NOTEBOOK}.py")
@@ -110,23 +35,27 @@ def test_edit_mode_runs_variant_calling_and_shows_variants_and_coverage(
         variants = page.locator("#variant-table")
         variants.get_by_text("genotype").first.wait_for(timeout=180_000)
         assert variants.get_by_text("SNV").count() > 0
-        coverage = page.locator("#coverage-plot")
-        coverage.locator("canvas, svg.marks").first.wait_for(timeout=60_000)
-
         SCREENSHOTS.mkdir(exist_ok=True)
-        for name, element in [("coverage", coverage), ("variants", variants)]:
-            element.scroll_into_view_if_needed()
-            page.screenshot(path=SCREENSHOTS / f"variant_calling_edit_{name}.png")
+        page.get_by_role("tabpanel", name="Variants").scroll_into_view_if_needed()
+        page.screenshot(path=SCREENSHOTS / "variant_calling_edit_variants.png")
+        page.get_by_role("tab", name="Mapping & coverage").click()  # results are in tabs
+        coverage = page.get_by_role("tabpanel", name="Mapping & coverage")
+        coverage.locator("#coverage-plot canvas, #coverage-plot svg.marks").first.wait_for(
+            timeout=60_000
+        )
+
+        coverage.scroll_into_view_if_needed()
+        page.screenshot(path=SCREENSHOTS / "variant_calling_edit_coverage.png")
     finally:
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=SCREENSHOTS / "variant_calling_edit.png")
         page.close()
-        _stop(server)
+        stop(server)
 
 
 @pytest.mark.timeout(180)
 def test_run_mode_shows_code_that_cannot_be_edited(notebooks, subprocess_env, browser):
-    server, base = _serve(notebooks, subprocess_env, "--mode", "run")
+    server, base = serve(notebooks, subprocess_env, "--mode", "run")
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         page.goto(f"{base}/")
@@ -144,14 +73,14 @@ def test_run_mode_shows_code_that_cannot_be_edited(notebooks, subprocess_env, br
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=SCREENSHOTS / "variant_calling_run.png")
         page.close()
-        _stop(server)
+        stop(server)
 
 
 @pytest.mark.timeout(240)
 @pytest.mark.parametrize("mode", ["edit", "run"])
 def test_notebook_defined_task_runs_in_edit_and_run_mode(notebooks, subprocess_env, browser, mode):
     # The scratch template defines `contig_lengths` in a cell and runs it on a reference asset.
-    server, base = _serve(notebooks, subprocess_env, "--mode", mode)
+    server, base = serve(notebooks, subprocess_env, "--mode", mode)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     try:
         if mode == "edit":
@@ -169,4 +98,4 @@ def test_notebook_defined_task_runs_in_edit_and_run_mode(notebooks, subprocess_e
         SCREENSHOTS.mkdir(exist_ok=True)
         page.screenshot(path=SCREENSHOTS / f"template_{mode}.png")
         page.close()
-        _stop(server)
+        stop(server)

@@ -73,8 +73,9 @@ def _store_errors() -> tuple[type[Exception], ...]:
 def assets() -> None:
     """Typed assets in the content-addressed store.
 
-    The store is `$STARGAZER_HOME` (default `.stargazer/` at the workspace root); with
-    `STARGAZER_STORE=s3://bucket/prefix` it is remote and the local folder is a cache.
+    The store is `$STARGAZER_HOME`, else `.stargazer/` at the workspace root, else (outside any
+    workspace) a per-user store, said once; with `STARGAZER_STORE=s3://bucket/prefix` it is
+    remote and the local folder is a cache.
     """
 
 

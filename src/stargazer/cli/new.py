@@ -44,6 +44,39 @@ def parse_target(target: str) -> str:
     return name
 
 
+def how_to_open(notebook: Path, notebooks_dir: Path) -> list[str]:
+    """Lines that say how to open `notebook`: in a server already running, else how to start one.
+
+    A `stargazer note` of this workspace that serves the notebook (edit mode preferred) gives
+    its URL for the file; the browser tab that already has that server open is signed in, so
+    no token is printed. With none running, `make note` / `stargazer note` starts one.
+    """
+    from stargazer.cli.note import running_servers
+
+    servers = sorted(running_servers(), key=lambda server: server.mode != "edit")
+    for server in servers:
+        url = server.url_for(notebook)
+        if url is None:
+            continue
+        lines = [
+            f"Open it in the notebook server already running (pid {server.pid}, port "
+            f"{server.port}, {server.mode} mode):",
+            f"  {url}",
+            "  in the browser where that server is open (it is signed in there already).",
+        ]
+        if server.mode == "run":
+            lines.append("  Run mode is read-only: to edit it, use `stargazer note` (edit mode).")
+        return lines
+    try:
+        relative = notebook.resolve().relative_to(notebooks_dir.resolve()).as_posix()
+    except ValueError:
+        relative = str(notebook)
+    return [
+        "No notebook server is running for this workspace. Start one with `make note` (or "
+        f"`stargazer note`) and open {relative} from its file list.",
+    ]
+
+
 @click.command()
 @click.argument("target")
 def new(target: str) -> None:
@@ -60,13 +93,14 @@ def new(target: str) -> None:
     destination = notebooks_dir / "scratch" / f"{name}.py"
     if destination.exists():
         raise click.ClickException(
-            f"{destination} already exists: open it with `stargazer note {destination}` "
-            "or pick another name"
+            f"{destination} already exists: pick another name, or open it:\n"
+            + "\n".join(how_to_open(destination, notebooks_dir))
         )
     text = template_text(notebooks_dir).replace(TEMPLATE_HEADING, f"# Scratch notebook: {name}", 1)
     destination.parent.mkdir(parents=True, exist_ok=True)
     with destination.open("x", encoding="utf-8") as handle:
         handle.write(text)
     click.echo(f"Created {destination}")
-    click.echo(f"Open it with:  stargazer note {destination}")
-    click.echo(f"Run it with:   python {destination}")
+    for line in how_to_open(destination, notebooks_dir):
+        click.echo(line)
+    click.echo(f"Run it as a script with:  python {destination}")

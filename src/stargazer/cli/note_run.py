@@ -8,6 +8,7 @@ at `/` lists the notebooks (re-scanned on every request) and links to `/apps/<na
 from __future__ import annotations
 
 import html
+import re
 import secrets
 from pathlib import Path
 from typing import Any
@@ -21,10 +22,45 @@ COOKIE = "stargazer_access_token"
 Scope = dict[str, Any]
 
 
-def list_notebooks(directory: Path) -> list[str]:
-    """Notebook names under `directory`, as URL paths without `.py`, sorted.
+#: The index's sections in reading order: (heading, folder). "" is the top level.
+SECTIONS = (
+    ("Start here", ""),
+    ("Tutorials", "tutorials"),
+    ("Workflows", "workflows"),
+    ("Scratch", "scratch"),
+)
 
-    Skips marimo's own folders and files whose name starts with `_` (marimo refuses those).
+#: The heading of the sections for notebooks in any other folder (listed last).
+MORE = "More notebooks"
+
+#: A leading number that orders notebooks within a folder (`1_assets`, `10-extra`).
+_NUMBER = re.compile(r"^(\d+)[_-]")
+
+#: The first markdown heading of a notebook's first `mo.md(...)`: its title.
+_HEADING = re.compile(r"mo\.md\(\s*[rf]?(?:\"\"\"|\'\'\')\s*#\s+([^\n]+)")
+
+
+def section_of(name: str) -> str:
+    """The index section a notebook (URL path without `.py`) belongs to."""
+    folder = name.rpartition("/")[0]
+    return next((heading for heading, prefix in SECTIONS if prefix == folder), MORE)
+
+
+def _reading_order(name: str) -> tuple[int, str, int, str]:
+    """Sort key: section, then folder, then `welcome` first, then leading number, then name."""
+    headings = [heading for heading, _ in SECTIONS] + [MORE]
+    folder, _, stem = name.rpartition("/")
+    number = _NUMBER.match(stem)
+    rank = -1 if stem == "welcome" else int(number.group(1)) if number else 10**9
+    return headings.index(section_of(name)), folder, rank, stem.lower()
+
+
+def list_notebooks(directory: Path) -> list[str]:
+    """Notebook names under `directory`, as URL paths without `.py`, in reading order.
+
+    Welcome first, then the tutorials by their number, the workflows, the scratch notebooks
+    and any other folder. Skips marimo's own folders and files whose name starts with `_`
+    (marimo refuses those).
     """
     names = []
     for path in directory.rglob("*.py"):
@@ -32,24 +68,68 @@ def list_notebooks(directory: Path) -> list[str]:
         if any(part.startswith(("_", ".")) for part in relative.parts):
             continue
         names.append(relative.with_suffix("").as_posix())
-    return sorted(names)
+    return sorted(names, key=_reading_order)
+
+
+def notebook_title(path: Path) -> str:
+    """A readable title: the notebook's first markdown heading, else one made from its name."""
+    try:
+        heading = _HEADING.search(path.read_text(encoding="utf-8", errors="replace"))
+    except OSError:
+        heading = None
+    if heading:
+        return heading.group(1).strip()
+    stem = _NUMBER.sub("", path.stem).replace("_", " ").replace("-", " ").strip()
+    return stem[:1].upper() + stem[1:]
+
+
+_STYLE = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0;
+       background: #f7f7f8; color: #1f2328; }
+main { max-width: 46rem; margin: 0 auto; padding: 2.5rem 1.5rem; }
+h1 { font-size: 1.6rem; margin: 0 0 .3rem; }
+h2 { font-size: .8rem; text-transform: uppercase; letter-spacing: .06em; color: #656d76;
+     margin: 2rem 0 .6rem; }
+p.lead { color: #656d76; margin: 0 0 1rem; }
+ol { list-style: none; padding: 0; margin: 0; }
+li a { display: block; padding: .7rem 1rem; margin-bottom: .5rem; background: #fff;
+       border: 1px solid #d0d7de; border-radius: 8px; text-decoration: none; color: inherit; }
+li a:hover { border-color: #0969da; box-shadow: 0 1px 4px rgba(9, 105, 218, .15); }
+.title { font-weight: 600; color: #0969da; }
+.path { display: block; font: .8rem ui-monospace, monospace; color: #656d76; margin-top: .15rem; }
+code { font: .9em ui-monospace, monospace; }
+"""
 
 
 def index_page(directory: Path, token: str | None) -> str:
-    """The HTML listing of every notebook; links open with code shown and carry the token."""
+    """The HTML listing of every notebook, by section in reading order, with readable titles.
+
+    Links open each notebook with its code shown and carry the token.
+    """
     # `show-code=true` opens each app with its code shown (read-only); marimo honours it
     # because the apps are served with `include_code=True`.
     query = "?show-code=true" + (f"&access_token={token}" if token else "")
-    items = "\n".join(
-        f'<li><a href="{APPS_PATH}/{html.escape(name)}/{query}">{html.escape(name)}</a></li>'
-        for name in list_notebooks(directory)
+    sections: dict[str, list[str]] = {}
+    for name in list_notebooks(directory):
+        title = html.escape(notebook_title(directory / f"{name}.py"))
+        href = html.escape(f"{APPS_PATH}/{name}/{query}")
+        sections.setdefault(section_of(name), []).append(
+            f'<li><a href="{href}"><span class="title">{title}</span>'
+            f'<span class="path">{html.escape(name)}.py</span></a></li>'
+        )
+    body = "\n".join(
+        f"<section><h2>{html.escape(heading)}</h2><ol>\n" + "\n".join(items) + "\n</ol></section>"
+        for heading, items in sections.items()
     )
     return (
-        "<!doctype html><html><head><meta charset='utf-8'>"
-        "<title>Stargazer notebooks</title></head><body>"
-        "<h1>Stargazer notebooks (run mode)</h1>"
-        "<p>Read-only views with the code shown. To edit, run <code>stargazer note</code>.</p>"
-        f"<ul>\n{items}\n</ul></body></html>"
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>Stargazer notebooks</title><style>{_STYLE}</style></head><body><main>"
+        "<h1>Stargazer notebooks</h1>"
+        "<p class='lead'>Read-only views with the code shown (run mode). Start with "
+        "<em>Welcome</em>, then the tutorials in order. To edit, run "
+        "<code>stargazer note</code>.</p>"
+        f"{body or '<p>No notebooks here yet.</p>'}</main></body></html>"
     )
 
 

@@ -15,12 +15,15 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import inspect
 import json
 import re
+import time
 import types
 import typing
+from pathlib import Path
 from typing import Any
 
 import click
@@ -103,8 +106,36 @@ def _query(text: str) -> dict[str, str]:
     return query
 
 
-def resolve_assets(name: str, kind: type, text: str, latest: bool, many: bool) -> list[Any]:
+def asset_line(asset: Any) -> str:
+    """One resolved asset for people: its id, then sample/build/stage and when it was stored."""
+    meta = asset.metadata
+    parts = [f"sample {meta['sample_id']}"] if meta.get("sample_id") else []
+    parts += [f"{key} {meta[key]}" for key in ("build", "stage", "cohort") if meta.get(key)]
+    try:
+        created = asset.manifest().get("created_at") or ""
+    except (KeyError, ValueError, OSError):
+        created = ""
+    if created:
+        from datetime import datetime
+
+        stamp = datetime.fromisoformat(created).astimezone().strftime("%Y-%m-%d %H:%M")
+        parts.append(f"created {stamp}")
+    return f"{asset.id} ({', '.join(parts) or asset.kind})"
+
+
+def resolve_assets(
+    name: str, kind: type, text: str, latest: bool, many: bool, notes: list[str] | None = None
+) -> list[Any]:
     """The assets of ``kind`` that one ``-i name=TEXT`` refers to.
+
+    Args:
+        name: The parameter.
+        kind: Its asset class.
+        text: An asset id or a metadata query.
+        latest: Take the newest match (per sample for a list) when several match.
+        many: The parameter takes a list.
+        notes: When given, gets one line per resolved asset and, when ``--latest`` picked
+            among several matches, a line saying which it chose.
 
     Raises:
         click.ClickException: Nothing matches, the id is of another kind, or (for a single
@@ -125,6 +156,8 @@ def resolve_assets(name: str, kind: type, text: str, latest: bool, many: bool) -
             raise click.ClickException(
                 f"{name} takes a {kind.__name__} asset, but {text} is a {type(asset).__name__}"
             )
+        if notes is not None:
+            notes.append(f"  {name}: {asset_line(asset)}")
         return [asset]
     query = _query(text)
     asked = query.pop("kind", kind.kind)
@@ -141,20 +174,29 @@ def resolve_assets(name: str, kind: type, text: str, latest: bool, many: bool) -
             f"{name}: no {kind.__name__} asset matches {text!r}; list them with "
             f"`stargazer assets ls --type {kind.kind}`"
         )
+    chosen = found
     if latest and not many:
-        return found[-1:]
-    if latest:
+        chosen = found[-1:]
+    elif latest:
         newest: dict[str, Any] = {}
         for asset in found:  # oldest first, so the newest per sample wins
             newest[getattr(asset, "sample_id", asset.id) or asset.id] = asset
-        return list(newest.values())
-    if not many and len(found) > 1:
+        chosen = list(newest.values())
+    elif not many and len(found) > 1:
         ids = ", ".join(asset.id for asset in found[:5])
         raise click.ClickException(
             f"{name}: {len(found)} {kind.__name__} assets match {text!r} ({ids}); pass one id, "
             "narrow the query, or add --latest to take the newest"
         )
-    return found
+    if notes is not None:
+        notes += [f"  {name}: {asset_line(asset)}" for asset in chosen]
+        if len(chosen) < len(found):
+            which = "the newest" if not many else f"{len(chosen)}, the newest per sample,"
+            notes.append(
+                f"    --latest chose {which} of {len(found)} {kind.__name__} assets matching "
+                f"{text!r}"
+            )
+    return chosen
 
 
 def _scalar(name: str, annotation: Any, text: str) -> Any:
@@ -175,8 +217,12 @@ def _scalar(name: str, annotation: Any, text: str) -> Any:
     )
 
 
-def resolve_inputs(task: Any, given: list[tuple[str, str]], latest: bool) -> dict[str, Any]:
+def resolve_inputs(
+    task: Any, given: list[tuple[str, str]], latest: bool, notes: list[str] | None = None
+) -> dict[str, Any]:
     """Turn ``-i NAME=VALUE`` pairs into keyword arguments for the workflow.
+
+    ``notes``, when given, gets one line per resolved asset (see `resolve_assets`).
 
     Raises:
         click.ClickException: Unknown or missing parameters, or unresolvable values.
@@ -199,7 +245,7 @@ def resolve_inputs(task: Any, given: list[tuple[str, str]], latest: bool) -> dic
         annotation, _ = params[name]
         inner, many = _unwrap(annotation)
         if _is_asset(inner):
-            value = resolve_assets(name, inner, text, latest, many)
+            value = resolve_assets(name, inner, text, latest, many, notes)
             if many:
                 kwargs.setdefault(name, []).extend(value)
             elif name in kwargs:
@@ -228,6 +274,51 @@ def _record(value: Any) -> Any:
         record["path"] = str(value.path)
         return record
     return value
+
+
+def task_runs(run: Any, context: Any) -> list[tuple[str, bool]] | None:
+    """(task, came from cache) for each task a local run executed, from Flyte's run history.
+
+    None when the history is not on this machine (a cluster run, or persistence off).
+    """
+    import sqlite3
+
+    if context.mode != "local" or context.config_path is None or not context.persistence:
+        return None
+    database = context.config_path.parent / "local-cache" / "cache.db"
+    run_name = Path(str(getattr(run, "url", ""))).name
+    if not run_name or not database.exists():
+        return None
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        rows = db.execute(
+            "SELECT short_name, cache_hit FROM runs WHERE run_name = ? AND action_name != 'a0' "
+            "ORDER BY start_time",
+            (run_name,),
+        ).fetchall()
+    return [(str(name), bool(hit)) for name, hit in rows]
+
+
+def summary(
+    workflow: str, results: list[Any], runs: list[tuple[str, bool]] | None, seconds: float
+) -> str:
+    """The one line that ends `stargazer run`: outputs, cache hits against runs, wall time.
+
+    ``runs`` holds the workflow's own call too: when it is a hit, nothing below it ran.
+    """
+    from stargazer.types import Asset
+
+    outputs = [
+        f"{value.kind} {value.id}" if isinstance(value, Asset) else repr(value) for value in results
+    ]
+    if runs is None:
+        tasks = "task cache use not recorded on this machine"
+    elif (workflow, True) in runs:
+        tasks = "the whole workflow came from the cache (no task ran)"
+    else:
+        steps = [hit for name, hit in runs if name != workflow]
+        hits = sum(steps)
+        tasks = f"{len(steps)} task(s): {len(steps) - hits} ran, {hits} from cache"
+    return f"Done in {seconds:.1f} s: {'; '.join(outputs) or 'no outputs'} — {tasks}"
 
 
 def _inputs(values: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -274,26 +365,34 @@ def run(workflow: str | None, inputs: tuple[str, ...], latest: bool, as_json: bo
             f"no workflow named {workflow!r}; known: {', '.join(known) or '(none)'}"
         )
     task = known[workflow]
-    kwargs = resolve_inputs(task, _inputs(inputs), latest)
+    notes: list[str] = []
+    kwargs = resolve_inputs(task, _inputs(inputs), latest, notes)
 
     import flyte
     import flyte.errors
 
     from stargazer.utils import execution_context
 
-    click.echo(f"Running {workflow} — {execution_context().describe()}", err=True)
+    if notes:
+        click.echo("Inputs:\n" + "\n".join(notes), err=True)
+    context = execution_context()
+    click.echo(f"Running {workflow} — {context.describe()}", err=True)
     flyte.init_from_config()
+    started = time.monotonic()
     try:
-        outputs = flyte.run(task, **kwargs).outputs()
+        handle = flyte.run(task, **kwargs)
+        outputs = handle.outputs()
     except flyte.errors.BaseRuntimeError as err:
         raise click.ClickException(f"{workflow} failed: {err}") from err
+    seconds = time.monotonic() - started
     results = _outputs(outputs)
     if as_json:
         click.echo(json.dumps([_record(value) for value in results], indent=2, default=str))
-        return
-    for value in results:
-        record = _record(value)
-        if isinstance(record, dict):
-            click.echo(f"{record['kind']}\t{record['id']}\t{record['path']}")
-        else:
-            click.echo(str(record))
+    else:
+        for value in results:
+            record = _record(value)
+            if isinstance(record, dict):
+                click.echo(f"{record['kind']}\t{record['id']}\t{record['path']}")
+            else:
+                click.echo(str(record))
+    click.echo(summary(workflow, results, task_runs(handle, context), seconds), err=True)

@@ -1,6 +1,7 @@
 """The local content-addressed store: immutable objects, atomic manifests, a query index.
 
-Layout under the store root (`STARGAZER_HOME`, default `.stargazer/` at the workspace root):
+Layout under the store root (`default_root()`: `$STARGAZER_HOME`, else `.stargazer/` at the
+workspace root, else a per-user store outside any workspace):
 
 ```
 objects/sha256/ab/cdef...   the bytes, named by their SHA-256 (never modified)
@@ -80,10 +81,43 @@ def workspace_root(start: Path | None = None) -> Path:
     return here
 
 
+def user_store_root() -> Path:
+    """The per-user store used outside a workspace: `$XDG_DATA_HOME/stargazer`.
+
+    `XDG_DATA_HOME` defaults to `~/.local/share` (and is ignored unless absolute, as the XDG
+    spec says).
+    """
+    data = os.environ.get("XDG_DATA_HOME", "").strip()
+    base = Path(data) if data and Path(data).is_absolute() else Path.home() / ".local" / "share"
+    return base / "stargazer"
+
+
 def default_root() -> Path:
-    """`$STARGAZER_HOME`, else `.stargazer/` at the workspace root."""
+    """Where the store lives (docs/assets.md, "Where the store lives").
+
+    1. `$STARGAZER_HOME` when set;
+    2. `.stargazer/` in the nearest folder, from the cwd upwards, with a `.git`, a
+       `pyproject.toml` or an existing store (`.stargazer/manifests/`);
+    3. outside any workspace, the per-user store (`user_store_root()`), said once on stderr
+       (a `StoreWarning`) so a command never silently makes `./.stargazer` in a random folder.
+    """
     home = os.environ.get("STARGAZER_HOME")
-    return Path(home).expanduser().resolve() if home else workspace_root() / ".stargazer"
+    if home:
+        return Path(home).expanduser().resolve()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists() or (folder / "pyproject.toml").exists():
+            return folder / ".stargazer"
+        if (folder / ".stargazer" / "manifests").is_dir():
+            return folder / ".stargazer"
+    root = user_store_root()
+    warnings.warn(
+        f"no workspace (.git or pyproject.toml) in {here} or above: using your per-user store "
+        f"{root} (set STARGAZER_HOME to choose another)",
+        StoreWarning,
+        stacklevel=2,
+    )
+    return root
 
 
 @dataclass(frozen=True)

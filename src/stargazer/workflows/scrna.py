@@ -32,6 +32,46 @@ from stargazer.tasks.scrna.select_features import select_features
 from stargazer.types import AnnData, Table
 
 
+async def _qc_warning(filtered: AnnData) -> str:
+    """The low-yield warning qc_filter kept in the file (`uns/stargazer/qc_summary`), or ""."""
+    import h5py
+
+    with h5py.File(await filtered.fetch(), "r") as handle:
+        item = handle.get("uns/stargazer/qc_summary/warning")
+        if item is None:
+            return ""
+        value = item[()]
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+async def check_enough_cells(filtered: list[AnnData], *, n_neighbors: int) -> None:
+    """Refuse, right after QC, a cell count too small for the neighbour graph.
+
+    Without this the run would go on through normalisation and feature selection and fail
+    in `reduce_dimensions`; here the message names the parameter, values that work, and the
+    QC thresholds suggested from the data's own distribution (qc_filter's warning).
+
+    Raises:
+        ValueError: Fewer than `n_neighbors + 1` cells (or 3, for PCA) passed QC.
+    """
+    kept = sum(int(f.n_obs or 0) for f in filtered)
+    needed = max(n_neighbors + 1, 3)
+    if kept >= needed:
+        return
+    per_sample = ", ".join(f"{f.sample_id or f.id}: {f.n_obs}" for f in filtered)
+    fix = (
+        f"set n_neighbors={kept - 1} (or lower), or loosen QC"
+        if kept - 1 >= 2
+        else "loosen QC (at least 3 cells are needed for PCA)"
+    )
+    notes = [note for note in [await _qc_warning(f) for f in filtered] if note]
+    raise ValueError(
+        f"QC kept {kept} cell(s) in all ({per_sample}); the neighbour graph with "
+        f"n_neighbors={n_neighbors} needs at least {needed}: {fix}."
+        + "".join(f" {note}" for note in notes)
+    )
+
+
 @scrna_env.task
 async def scrna_clustering(
     samples: list[AnnData],
@@ -78,7 +118,8 @@ async def scrna_clustering(
         rankings in `uns`) and the `marker_genes` table.
 
     Raises:
-        ValueError: No samples, or samples sharing a `sample_id`.
+        ValueError: No samples, samples sharing a `sample_id`, or too few cells left after
+            QC for `n_neighbors` (raised before any later step runs).
     """
     if not samples:
         raise ValueError("scrna_clustering needs at least one raw AnnData sample")
@@ -86,19 +127,22 @@ async def scrna_clustering(
     if len(set(ids)) != len(ids):
         raise ValueError(f"samples must have distinct sample_id values, got {ids}")
 
-    async def preprocess(sample: AnnData) -> AnnData:
-        filtered = await qc_filter(
-            sample,
-            min_genes=min_genes,
-            min_counts=min_counts,
-            max_pct_mt=max_pct_mt,
-            min_cells=min_cells,
-            remove_doublets=remove_doublets,
-            random_state=random_state,
+    filtered = await asyncio.gather(
+        *(
+            qc_filter(
+                sample,
+                min_genes=min_genes,
+                min_counts=min_counts,
+                max_pct_mt=max_pct_mt,
+                min_cells=min_cells,
+                remove_doublets=remove_doublets,
+                random_state=random_state,
+            )
+            for sample in samples
         )
-        return await normalize(filtered, target_sum=target_sum)
-
-    normalized = await asyncio.gather(*(preprocess(s) for s in samples))
+    )
+    await check_enough_cells(filtered, n_neighbors=n_neighbors)
+    normalized = await asyncio.gather(*(normalize(f, target_sum=target_sum) for f in filtered))
     combined = normalized[0] if len(normalized) == 1 else await merge_samples(list(normalized))
     features = await select_features(combined, n_top_genes=n_top_genes, flavor=hvg_flavor)
     reduced = await reduce_dimensions(
@@ -113,4 +157,4 @@ async def scrna_clustering(
     return await find_markers(clustered, method=marker_method, n_genes=n_markers)
 
 
-__all__ = ["scrna_clustering"]
+__all__ = ["check_enough_cells", "scrna_clustering"]

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import textwrap
 import time
-import urllib.request
 import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -73,54 +70,18 @@ def test_a_corrupt_store_id_is_refused_with_the_fix(tmp_path):
         local_store_id(tmp_path)
 
 
-def _port() -> int:
-    for port in range(18400, 18500):
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18400-18499")
-
-
-@pytest.fixture(scope="module")
-def moto() -> Iterator[str]:
-    """A moto S3 server on loopback (port from the 18400-18499 range)."""
-    port = _port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("moto server did not start") from None
-            time.sleep(0.1)
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-
-
-def test_every_local_cache_of_a_remote_store_shares_its_id(moto, workspace, subprocess_env):
+def test_every_local_cache_of_a_remote_store_shares_its_id(s3_server, workspace, subprocess_env):
     import boto3
 
     credentials = {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_REGION": "us-east-1",
-        "AWS_ENDPOINT_URL": moto,
+        "AWS_ENDPOINT_URL": s3_server,
     }
     client = boto3.client(
         "s3",
-        endpoint_url=moto,
+        endpoint_url=s3_server,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
         region_name="us-east-1",

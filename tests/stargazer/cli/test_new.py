@@ -23,7 +23,9 @@ def test_new_creates_the_notebook_from_the_template_and_says_how_to_open_it(chec
     created = checkout / "notebooks" / "scratch" / "coverage_qc.py"
     assert "# Scratch notebook: coverage_qc" in created.read_text()
     assert created.read_text().replace("coverage_qc", "template") == TEMPLATE.read_text()
-    assert f"stargazer note {created}" in result.output
+    assert f"stargazer note {created}" not in result.output  # no second server (issue 17)
+    assert "Start one with `make note` (or `stargazer note`)" in result.output
+    assert f"Run it as a script with:  python {created}" in result.output
 
 
 def test_new_refuses_to_overwrite(checkout):

@@ -39,7 +39,67 @@ def test_list_notebooks_skips_private_and_marimo_folders(tmp_path):
         (tmp_path / name).write_text("")
     assert list_notebooks(tmp_path) == ["a", "sub/b"]
     page = index_page(tmp_path, "t")
-    assert '<a href="/apps/sub/b/?show-code=true&access_token=t">sub/b</a>' in page
+    assert '<a href="/apps/sub/b/?show-code=true&amp;access_token=t">' in page
+    assert '<span class="title">B</span><span class="path">sub/b.py</span>' in page
+
+
+def _port_in_range() -> int:
+    """A free port in 18550-18599, the range these tests may use."""
+    import socket
+
+    for port in range(18550, 18600):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port in 18550-18599")
+
+
+@pytest.mark.timeout(120)
+def test_run_mode_index_lists_welcome_then_tutorials_in_order_with_titles(tmp_path):
+    """Issue 17 item 10: the index at `/`, fetched over HTTP from the real run-mode server."""
+    import re
+
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(REPO_ROOT / "notebooks", notebooks, ignore=shutil.ignore_patterns("__*"))
+    # A tenth tutorial sorts after the fourth (by number, not as text); no heading: a title
+    # is made from the name.
+    (notebooks / "tutorials" / "10_more_things.py").write_text("import marimo\n")
+    port = _port_in_range()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).with_name("stargazer")), "note", str(notebooks),
+         "--mode", "run", "--port", str(port)],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        token = process.stdout.readline().strip().rsplit("access_token=", 1)[1]
+        base = f"http://127.0.0.1:{port}"
+        assert _get(f"{base}/health", time.monotonic() + 60)[0] == 200
+        status, page = _get(f"{base}/?access_token={token}", time.monotonic())
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert status == 200
+    assert "<style>" in page
+    names = re.findall(r'<a href="/apps/([^"]+)/\?show-code=true', page)
+    tutorials = sorted(
+        (n for n in names if n.startswith("tutorials/")), key=lambda n: int(n[10:].split("_")[0])
+    )
+    assert tutorials[:4] == [
+        "tutorials/1_assets", "tutorials/2_tasks", "tutorials/3_workflows", "tutorials/4_execution"
+    ]  # fmt: skip
+    workflows = [n for n in names if n.startswith("workflows/")]
+    scratch = [n for n in names if n.startswith("scratch/")]
+    assert names == ["welcome", *tutorials, *workflows, *scratch]
+    assert workflows and scratch
+    headings = re.findall(r"<h2>([^<]+)</h2>", page)
+    assert headings == ["Start here", "Tutorials", "Workflows", "Scratch"]
+    assert '<span class="title">Welcome to Stargazer</span>' in page
+    assert '<span class="title">More things</span>' in page
+    assert page.index("welcome.py") < page.index("tutorials/1_assets.py")
 
 
 def test_single_notebook_run_mode_is_marimo_run_with_code():
@@ -61,6 +121,7 @@ def test_run_mode_serves_new_notebooks_without_restart_and_requires_the_token(tm
     stargazer = Path(sys.executable).with_name("stargazer")
     process = subprocess.Popen(
         [str(stargazer), "note", str(tmp_path), "--mode", "run", "--port", str(port)],
+        cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

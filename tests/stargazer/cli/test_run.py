@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,10 +76,56 @@ def test_inputs_by_id_and_scalars(workspace):
         "cohort=trio",
     )
     assert result.exit_code == 0, result.output
-    kind, asset_id, path = result.output.strip().splitlines()[-1].split("\t")
+    kind, asset_id, path = result.stdout.strip().splitlines()[-1].split("\t")
     assert kind == "variants" and Path(path).exists()
     (variants,) = assemble(kind="variants", caller="bcftools")
     assert variants.id == asset_id and variants.params["threads"] == "1"
+
+
+SUMMARY = re.compile(
+    r"^Done in \d+\.\d s: variants (variants-[0-9a-f]+) — (\d+) task\(s\): (\d+) ran, "
+    r"(\d+) from cache$"
+)
+
+
+def test_run_says_which_assets_it_resolved_and_ends_with_a_summary(workspace):
+    """Issue 17 item 10: the resolved assets, what --latest chose, and a one-line summary."""
+    register_demo(make_demo(workspace / "a", seed=42))
+    newest = register_demo(make_demo(workspace / "b", seed=43))
+    reference, reads = newest["reference"], newest["reads"]["sample1"]
+    result = _run(
+        "germline_variants", "-i", "reference=build=demo", "-i", "samples=sample_id=sample1",
+        "--latest",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = result.stderr
+    assert f"  reference: {reference.id} (build demo, created 20" in said
+    assert "    --latest chose the newest of 2 Reference assets matching 'build=demo'" in said
+    assert f"  samples: {reads.id} (sample sample1, created 20" in said
+    assert (
+        "    --latest chose 1, the newest per sample, of 2 Reads assets matching "
+        "'sample_id=sample1'"
+    ) in said
+    assert said.index("Inputs:") < said.index("Running germline_variants")
+    first = SUMMARY.match(said.strip().splitlines()[-1])
+    assert first, said[-2000:]
+    (variants,) = assemble(kind="variants", caller="bcftools")
+    tasks = int(first.group(2))
+    assert first.group(1) == variants.id and tasks > 1
+    assert first.groups()[2:] == (str(tasks), "0")
+
+    again = _run("germline_variants", "-i", f"reference={reference.id}", "-i",
+                 f"samples={reads.id}")  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert f"  reference: {reference.id} (build demo, created 20" in again.stderr
+    assert "--latest" not in again.stderr
+    assert (
+        again.stderr.strip()
+        .splitlines()[-1]
+        .endswith(
+            f"s: variants {variants.id} — the whole workflow came from the cache (no task ran)"
+        )
+    )
 
 
 @pytest.mark.parametrize(

@@ -8,12 +8,17 @@ most `max_pct_mt` % mitochondrial counts and is not a predicted doublet; then a 
 it is seen in at least `min_cells` of the kept cells.
 
 Thresholds that would keep no cell are refused with the threshold to blame and a value that
-would keep cells, instead of producing an empty asset.
+would keep cells, instead of producing an empty asset. Thresholds that keep fewer than
+`LOW_YIELD` (10%) of the cells are a warning (a `UserWarning`, and `qc_summary["warning"]` in
+the file), with thresholds suggested from the data's own distribution (`suggest_thresholds`):
+the default `min_genes=200` suits whole-transcriptome data, not a 1,000-gene panel.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
+import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,8 +29,108 @@ from stargazer.types import AnnData
 
 if TYPE_CHECKING:
     import anndata as ad
+    import pandas as pd
 
 STAGE = "qc"
+
+#: Thresholds that keep fewer than this fraction of the cells are warned about.
+LOW_YIELD = 0.10
+
+#: Suggested thresholds each remove about this fraction of cells at the tail they cut.
+SUGGESTED_TAIL = 0.05
+
+#: The per-cell QC columns (scanpy's names) that the thresholds apply to.
+QC_COLUMNS = {
+    "min_genes": "n_genes_by_counts",
+    "min_counts": "total_counts",
+    "max_pct_mt": "pct_counts_mt",
+}
+
+_UNITS = {"min_genes": " genes", "min_counts": " counts", "max_pct_mt": "% mitochondrial"}
+
+
+def _passing(obs: pd.DataFrame, thresholds: dict[str, float]) -> np.ndarray:
+    keep = np.ones(len(obs), dtype=bool)
+    for name, threshold in thresholds.items():
+        values = obs[QC_COLUMNS[name]].to_numpy()
+        keep &= values <= threshold if name.startswith("max") else values >= threshold
+    return keep
+
+
+def suggest_thresholds(
+    obs: pd.DataFrame, *, min_genes: float = 200, min_counts: float = 0, max_pct_mt: float = 20.0
+) -> dict[str, float]:
+    """Thresholds from the data's own distribution, never stricter than the ones given.
+
+    Each minimum is lowered to the `SUGGESTED_TAIL` quantile of its metric (the 5% of cells
+    with the fewest genes or counts are cut), the mitochondrial maximum raised to the
+    `1 - SUGGESTED_TAIL` quantile; a threshold already looser than that stays as it is.
+
+    Args:
+        obs: Per-cell QC metrics (`n_genes_by_counts`, `total_counts`, `pct_counts_mt`).
+        min_genes: The current fewest genes per cell.
+        min_counts: The current fewest counts per cell.
+        max_pct_mt: The current highest percentage of mitochondrial counts.
+
+    Returns:
+        `{"min_genes": ..., "min_counts": ..., "max_pct_mt": ...}`.
+    """
+    genes = obs[QC_COLUMNS["min_genes"]].to_numpy(dtype=float)
+    counts = obs[QC_COLUMNS["min_counts"]].to_numpy(dtype=float)
+    mito = obs[QC_COLUMNS["max_pct_mt"]].to_numpy(dtype=float)
+    if not len(obs):
+        return {"min_genes": min_genes, "min_counts": min_counts, "max_pct_mt": max_pct_mt}
+    return {
+        "min_genes": min(min_genes, math.floor(np.quantile(genes, SUGGESTED_TAIL))),
+        "min_counts": min(min_counts, math.floor(np.quantile(counts, SUGGESTED_TAIL))),
+        "max_pct_mt": max(max_pct_mt, math.ceil(np.quantile(mito, 1 - SUGGESTED_TAIL) * 10) / 10),
+    }
+
+
+def low_yield_warning(
+    obs: pd.DataFrame,
+    *,
+    min_genes: float = 200,
+    min_counts: float = 0,
+    max_pct_mt: float = 20.0,
+    source: str = "the matrix",
+) -> str | None:
+    """A warning when the thresholds keep under `LOW_YIELD` of the cells, else None.
+
+    The message says how many cells each threshold removes, what the typical cell looks
+    like, and the thresholds `suggest_thresholds` finds with how many cells they keep.
+
+    Args:
+        obs: Per-cell QC metrics (`n_genes_by_counts`, `total_counts`, `pct_counts_mt`).
+        min_genes: Fewest genes per cell.
+        min_counts: Fewest counts per cell.
+        max_pct_mt: Highest percentage of mitochondrial counts.
+        source: Name of the data the message starts with ("" for none).
+    """
+    given = {"min_genes": min_genes, "min_counts": min_counts, "max_pct_mt": max_pct_mt}
+    n_cells = len(obs)
+    kept = int(_passing(obs, given).sum())
+    if n_cells == 0 or kept >= LOW_YIELD * n_cells:
+        return None
+    blame = []
+    for name, threshold in given.items():
+        removed = n_cells - int(_passing(obs, {name: threshold}).sum())
+        if removed:
+            median = float(np.median(obs[QC_COLUMNS[name]].to_numpy()))
+            blame.append(
+                f"{name}={threshold:g} alone removes {removed:,} (the median cell has "
+                f"{median:,.4g}{_UNITS[name]})"
+            )
+    suggested = suggest_thresholds(obs, **given)
+    keeps = int(_passing(obs, suggested).sum())
+    settings = ", ".join(f"{name}={value:g}" for name, value in suggested.items())
+    prefix = f"{source}: " if source else ""
+    return (
+        f"{prefix}QC keeps {kept:,} of {n_cells:,} cells ({100 * kept / n_cells:.1f}%, under "
+        f"{LOW_YIELD:.0%}): {'; '.join(blame)}. Thresholds from this data's own distribution "
+        f"({SUGGESTED_TAIL:.0%} tails): {settings}, keeping {keeps:,} cells (targeted panels "
+        "detect far fewer genes per cell than the whole-transcriptome data the defaults suit)."
+    )
 
 
 def _explain_empty(metrics: dict[str, tuple[np.ndarray, float, str]], n_cells: int) -> str:
@@ -74,6 +179,10 @@ def filter_cells(
     Returns:
         `adata`, filtered, with QC metrics in `obs` and `var`.
 
+    Warns:
+        UserWarning: The thresholds keep fewer than `LOW_YIELD` of the cells (the message
+            suggests thresholds from the data's distribution; kept in `qc_summary["warning"]`).
+
     Raises:
         ValueError: The thresholds keep no cell or no gene (the message says which).
     """
@@ -92,7 +201,25 @@ def filter_cells(
     for values, threshold, sense in metrics.values():
         keep &= values >= threshold if sense == "min" else values <= threshold
     if not keep.any():
-        raise ValueError(f"{source}: QC keeps no cell: {_explain_empty(metrics, n_cells)}")
+        raise ValueError(
+            f"{source}: QC keeps no cell: {_explain_empty(metrics, n_cells)}; suggested from "
+            "this data's distribution: "
+            + ", ".join(
+                f"{name}={value:g}"
+                for name, value in suggest_thresholds(
+                    adata.obs, min_genes=min_genes, min_counts=min_counts, max_pct_mt=max_pct_mt
+                ).items()
+            )
+        )
+    warning = low_yield_warning(
+        adata.obs,
+        min_genes=min_genes,
+        min_counts=min_counts,
+        max_pct_mt=max_pct_mt,
+        source=source,
+    )
+    if warning:
+        warnings.warn(warning, UserWarning, stacklevel=2)
     adata._inplace_subset_obs(keep)
 
     if adata.n_obs >= 30:  # scrublet needs a few dozen cells for its simulated doublets
@@ -122,6 +249,8 @@ def filter_cells(
         "genes_in": len(detected),
         "genes_out": int(genes.sum()),
     }
+    if warning:
+        adata.uns["stargazer"]["qc_summary"]["warning"] = warning
     return adata
 
 
@@ -167,4 +296,12 @@ async def qc_filter(
     )
 
 
-__all__ = ["filter_cells", "qc_filter"]
+__all__ = [
+    "LOW_YIELD",
+    "QC_COLUMNS",
+    "SUGGESTED_TAIL",
+    "filter_cells",
+    "low_yield_warning",
+    "qc_filter",
+    "suggest_thresholds",
+]

@@ -2,7 +2,8 @@
 
 - a Matrix Market folder: `matrix.mtx` + `barcodes.tsv` + `genes.tsv` (Cell Ranger 2) or
   `features.tsv` (Cell Ranger 3+), each gzipped or not (`filtered_feature_bc_matrix/`),
-- a 10x HDF5 file (`filtered_feature_bc_matrix.h5`, either layout),
+- a 10x HDF5 file (`filtered_feature_bc_matrix.h5`, either layout; a Cell Ranger 2 file made
+  against several genomes holds one matrix per genome: pass `genome=`, `h5_genomes` lists them),
 - an AnnData `.h5ad` (counts in `X`, or in a layer you name).
 
 Genes are named by symbol (the Ensembl ids go to `var["gene_ids"]`); for Cell Ranger 3+ only
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -27,30 +28,39 @@ _BARCODES = ("barcodes.tsv", "barcodes.tsv.gz")
 _FEATURES = ("features.tsv", "features.tsv.gz", "genes.tsv", "genes.tsv.gz")
 
 
-def read_counts(path: str | Path, layer: str = "") -> ad.AnnData:
+def read_counts(path: str | Path, layer: str = "", genome: str = "") -> ad.AnnData:
     """Read a 10x folder, a 10x `.h5` or an `.h5ad` into memory.
 
     Args:
         path: The folder holding `matrix.mtx[.gz]`, or the `.h5` / `.h5ad` file.
         layer: For an `.h5ad`, the layer holding raw counts ("" means `X`).
+        genome: For a 10x `.h5` made against several genomes, the one to read ("" when the
+            file holds one; `h5_genomes` lists them).
 
     Returns:
         Cells x genes, with the matrix as float32 CSR.
 
     Raises:
         FileNotFoundError: Nothing at `path`, or a folder without a 10x matrix.
-        ValueError: The files disagree with each other or cannot be parsed.
+        ValueError: The files disagree with each other or cannot be parsed, or `genome` is
+            missing, unknown or given for a file that is not a 10x `.h5`.
     """
     source = Path(path)
     if not source.exists():
         raise FileNotFoundError(f"{source}: no such file or folder")
+    suffix = source.name.lower()
+    is_h5 = source.is_file() and suffix.endswith((".h5", ".hdf5"))
+    if genome and not is_h5:
+        raise ValueError(
+            f"{source}: genome={genome!r} applies to 10x .h5 files only; leave genome empty "
+            "for a 10x folder or an .h5ad"
+        )
     if source.is_dir():
         return read_10x_mtx(source)
-    suffix = source.name.lower()
     if suffix.endswith(".h5ad"):
         return read_h5ad_counts(source, layer)
-    if suffix.endswith((".h5", ".hdf5")):
-        return read_10x_h5(source)
+    if is_h5:
+        return read_10x_h5(source, genome=genome)
     if suffix.endswith((".mtx", ".mtx.gz")):
         return read_10x_mtx(source.parent)
     raise ValueError(
@@ -133,11 +143,56 @@ def read_10x_mtx(folder: str | Path) -> ad.AnnData:
     return _gene_expression_only(adata)
 
 
-def read_10x_h5(path: str | Path) -> ad.AnnData:
-    """Read a Cell Ranger HDF5 matrix (v2 per-genome groups or v3 `matrix` group).
+def _v2_genomes(handle: Any) -> list[str]:
+    """Cell Ranger 2 writes one top-level group per genome, each with its own matrix."""
+    return sorted(
+        name
+        for name, item in handle.items()
+        if hasattr(item, "keys") and "genes" in item and "data" in item
+    )
+
+
+def h5_genomes(path: str | Path) -> list[str]:
+    """The genomes a 10x `.h5` holds (sorted; `[]` when it records none).
+
+    Cell Ranger 2 files have one group per genome; Cell Ranger 3+ files name each feature's
+    genome in `matrix/features/genome`.
 
     Raises:
-        ValueError: The file is not a 10x matrix or its parts disagree.
+        ValueError: Not an HDF5 file.
+    """
+    import h5py
+
+    path = Path(path)
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as err:
+        raise ValueError(f"{path}: not an HDF5 file ({err})") from err
+    with handle:
+        if "matrix" in handle:
+            features = handle["matrix"].get("features")
+            if features is None or "genome" not in features:
+                return []
+            return sorted(set(_text(features["genome"][:])) - {""})
+        return _v2_genomes(handle)
+
+
+def _genome_hint(genomes: list[str]) -> str:
+    return ", ".join(repr(g) for g in genomes)
+
+
+def read_10x_h5(path: str | Path, genome: str = "") -> ad.AnnData:
+    """Read a Cell Ranger HDF5 matrix (v2 per-genome groups or v3 `matrix` group).
+
+    Args:
+        path: The `.h5` file.
+        genome: The genome to read from a file made against several (Cell Ranger 2 keeps
+            one matrix per genome, so a multi-genome file needs it; for Cell Ranger 3+ it
+            keeps that genome's features). "" reads the only one, or every feature (v3).
+
+    Raises:
+        ValueError: The file is not a 10x matrix or its parts disagree, or `genome` is
+            missing (several genomes) or not in the file; the message lists the genomes.
     """
     import anndata
     import h5py
@@ -149,22 +204,45 @@ def read_10x_h5(path: str | Path) -> ad.AnnData:
     except OSError as err:
         raise ValueError(f"{path}: not an HDF5 file ({err})") from err
     with handle:
+        feature_genomes = None
         if "matrix" in handle:
             group = handle["matrix"]
             features = group["features"]
             names = features["name"][:]
             ids = features["id"][:]
             types = features["feature_type"][:] if "feature_type" in features else None
-        elif len(handle.keys()) == 1 and "genes" in handle[next(iter(handle.keys()))]:
-            group = handle[next(iter(handle.keys()))]  # v2: one group named after the genome
+            if "genome" in features:
+                feature_genomes = _text(features["genome"][:])
+            if genome and (feature_genomes is None or genome not in set(feature_genomes)):
+                found = sorted(set(feature_genomes)) if feature_genomes is not None else []
+                raise ValueError(
+                    f"{path}: no genome {genome!r} in this file (genomes: "
+                    f"{_genome_hint(found) or 'none recorded'}); pass one of them, or "
+                    "genome='' to read every feature"
+                )
+        else:
+            genomes = _v2_genomes(handle)
+            if not genomes:
+                raise ValueError(
+                    f"{path}: not a 10x HDF5 matrix (no 'matrix' group and no genome group "
+                    f"with 'genes'; found {sorted(handle.keys())}); an AnnData file should "
+                    "end in .h5ad"
+                )
+            if genome and genome not in genomes:
+                raise ValueError(
+                    f"{path}: no genome {genome!r} in this Cell Ranger 2 file; it holds "
+                    f"{_genome_hint(genomes)}: pass genome= one of them"
+                )
+            if not genome and len(genomes) > 1:
+                raise ValueError(
+                    f"{path}: this Cell Ranger 2 file holds {len(genomes)} genomes "
+                    f"({_genome_hint(genomes)}), one matrix each: pass genome= one of them "
+                    f"(e.g. genome={genomes[0]!r})"
+                )
+            group = handle[genome or genomes[0]]
             names = group["gene_names"][:]
             ids = group["genes"][:]
             types = None
-        else:
-            raise ValueError(
-                f"{path}: not a 10x HDF5 matrix (no 'matrix' group and no genome group with "
-                f"'genes'; found {sorted(handle.keys())}); an AnnData file should end in .h5ad"
-            )
         try:
             n_genes, n_cells = (int(x) for x in group["shape"][:])
             matrix = sp.csc_matrix(
@@ -189,6 +267,8 @@ def read_10x_h5(path: str | Path) -> ad.AnnData:
         obs=pd.DataFrame(index=_text(barcodes)),
         var=var,
     )
+    if genome and feature_genomes is not None and len(feature_genomes) == n_genes:
+        adata = adata[:, feature_genomes == genome].copy()
     return _gene_expression_only(adata)
 
 
@@ -233,4 +313,4 @@ def _gene_expression_only(adata: ad.AnnData) -> ad.AnnData:
     return adata[:, keep].copy()
 
 
-__all__ = ["read_10x_h5", "read_10x_mtx", "read_counts", "read_h5ad_counts"]
+__all__ = ["h5_genomes", "read_10x_h5", "read_10x_mtx", "read_counts", "read_h5ad_counts"]

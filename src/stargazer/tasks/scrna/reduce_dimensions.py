@@ -68,7 +68,8 @@ def embed(
     if n_neighbors >= adata.n_obs:
         raise ValueError(
             f"n_neighbors={n_neighbors} needs more than {n_neighbors} cells, there are "
-            f"{adata.n_obs}; lower n_neighbors"
+            f"{adata.n_obs}: use n_neighbors={adata.n_obs - 1} or lower, or keep more cells "
+            "(loosen the QC thresholds)"
         )
     sc.pp.pca(adata, n_comps=comps, mask_var=mask, random_state=random_state)
     sc.pp.neighbors(

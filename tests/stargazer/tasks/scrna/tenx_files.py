@@ -79,3 +79,47 @@ def copy_folder(source: Path, target: Path) -> Path:
     """A copy of a 10x folder to damage in a test."""
     shutil.copytree(source, target)
     return target
+
+
+def write_h5_genomes(
+    path: Path,
+    genomes: dict[str, tuple[sp.spmatrix, list[str], list[str]]],
+    *,
+    version: int = 2,
+) -> Path:
+    """A multi-genome 10x HDF5 matrix, as Cell Ranger writes for a mixed-species sample.
+
+    Cell Ranger 2 keeps one group per genome, each with its own matrix; Cell Ranger 3+ keeps
+    one `matrix` whose features name their genome (the barcodes are then shared: the first
+    genome's are used, and every matrix must have that many cells).
+    """
+    with h5py.File(path, "w") as handle:
+        if version == 2:
+            for genome, (matrix, barcodes, genes) in genomes.items():
+                csr = sp.csr_matrix(matrix, dtype=np.int32)
+                group = handle.create_group(genome)
+                group["data"] = csr.data
+                group["indices"] = csr.indices.astype(np.int64)
+                group["indptr"] = csr.indptr.astype(np.int64)
+                group["shape"] = np.array([len(genes), len(barcodes)], dtype=np.int32)
+                group["barcodes"] = np.array([b.encode() for b in barcodes])
+                group["genes"] = np.array([f"{genome}-{i}".encode() for i in range(len(genes))])
+                group["gene_names"] = np.array([g.encode() for g in genes])
+            return path
+        matrices = [sp.csr_matrix(m, dtype=np.int32) for m, _, _ in genomes.values()]
+        csr = sp.csr_matrix(sp.hstack(matrices), dtype=np.int32)
+        barcodes = next(iter(genomes.values()))[1]
+        names = [g for _, _, genes in genomes.values() for g in genes]
+        owners = [name for name, (_, _, genes) in genomes.items() for _ in genes]
+        group = handle.create_group("matrix")
+        group["data"] = csr.data
+        group["indices"] = csr.indices.astype(np.int64)
+        group["indptr"] = csr.indptr.astype(np.int64)
+        group["shape"] = np.array([len(names), len(barcodes)], dtype=np.int32)
+        group["barcodes"] = np.array([b.encode() for b in barcodes])
+        features = group.create_group("features")
+        features["id"] = np.array([f"{o}-{i}".encode() for i, o in enumerate(owners)])
+        features["name"] = np.array([g.encode() for g in names])
+        features["feature_type"] = np.array([b"Gene Expression"] * len(names))
+        features["genome"] = np.array([o.encode() for o in owners])
+    return path

@@ -2,7 +2,7 @@ import flyte.errors
 import numpy as np
 import pytest
 from tests.stargazer.scrna_data import counts, read, run, store_ids
-from tests.stargazer.tasks.scrna.tenx_files import write_h5, write_mtx
+from tests.stargazer.tasks.scrna.tenx_files import write_h5, write_h5_genomes, write_mtx
 
 from stargazer.tasks import import_counts
 
@@ -58,3 +58,20 @@ def test_duplicate_gene_names_are_made_unique(workspace, small):
     with pytest.warns(UserWarning, match="made unique"):
         raw = run(import_counts, path=str(folder))
     assert read(raw).var_names.is_unique
+
+
+def test_multi_genome_h5_imports_the_chosen_genome(workspace, small):
+    matrix, barcodes, genes = small
+    mouse = [f"mm10_{g}" for g in genes[:150]]
+    path = write_h5_genomes(
+        workspace / "barnyard.h5",
+        {"GRCh38": small, "mm10": (matrix[:, :150], barcodes, mouse)},
+        version=2,
+    )
+    with pytest.raises(flyte.errors.RuntimeUserError, match=r"2 genomes \('GRCh38', 'mm10'\)"):
+        run(import_counts, path=str(path), sample_id="mix")
+    assert store_ids() == []
+    raw = run(import_counts, path=str(path), sample_id="mix", genome="mm10")
+    assert (raw.n_obs, raw.n_vars) == (150, 150)
+    assert raw.params == {"path": str(path), "layer": "", "genome": "mm10"}
+    assert list(read(raw).var_names) == mouse

@@ -4,9 +4,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from tests.stargazer.scrna_data import counts
-from tests.stargazer.tasks.scrna.tenx_files import copy_folder, write_h5, write_mtx
+from tests.stargazer.tasks.scrna.tenx_files import (
+    copy_folder,
+    write_h5,
+    write_h5_genomes,
+    write_mtx,
+)
 
-from stargazer.tasks.scrna.readers import read_10x_h5, read_10x_mtx, read_counts
+from stargazer.tasks.scrna.readers import h5_genomes, read_10x_h5, read_10x_mtx, read_counts
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +97,45 @@ def test_missing_file_and_unknown_formats(tmp_path):
     (tmp_path / "x.h5").write_bytes(b"not hdf5")
     with pytest.raises(ValueError, match="not an HDF5 file"):
         read_10x_h5(tmp_path / "x.h5")
+
+
+@pytest.fixture(scope="module")
+def barnyard():
+    """A human and a mouse matrix over the same barcodes, with different genes."""
+    human = counts(cells=60, genes=150, clusters=2, seed=1)
+    mouse = counts(cells=60, genes=120, clusters=2, seed=2)
+    barcodes = list(human.obs_names)
+    mouse_genes = [f"mm10_{g.replace('MT-', 'mt-')}" for g in mouse.var_names]
+    return {
+        "GRCh38": (human.X.astype(np.int64), barcodes, list(human.var_names)),
+        "mm10": (mouse.X.astype(np.int64), barcodes, mouse_genes),
+    }
+
+
+def test_cell_ranger_2_multi_genome_h5_needs_a_genome_and_lists_them(tmp_path, barnyard):
+    path = write_h5_genomes(tmp_path / "barnyard.h5", barnyard, version=2)
+    assert h5_genomes(path) == ["GRCh38", "mm10"]
+    with pytest.raises(ValueError, match=r"holds 2 genomes \('GRCh38', 'mm10'\).*pass genome="):
+        read_counts(path)
+    for genome, expected in barnyard.items():
+        _same(read_counts(path, genome=genome), *expected)
+    with pytest.raises(ValueError, match=r"no genome 'hg19'.*'GRCh38', 'mm10'"):
+        read_counts(path, genome="hg19")
+
+
+def test_cell_ranger_3_multi_genome_h5_reads_all_or_one_genome(tmp_path, barnyard):
+    path = write_h5_genomes(tmp_path / "barnyard3.h5", barnyard, version=3)
+    assert h5_genomes(path) == ["GRCh38", "mm10"]
+    assert read_counts(path).n_vars == 150 + 120  # one matrix: every feature by default
+    _same(read_counts(path, genome="mm10"), *barnyard["mm10"])
+    with pytest.raises(ValueError, match=r"no genome 'hg19'.*'GRCh38', 'mm10'"):
+        read_counts(path, genome="hg19")
+
+
+def test_single_genome_files_and_genome_for_other_formats(tmp_path, small):
+    path = write_h5(tmp_path / "one.h5", *small, version=2)
+    assert h5_genomes(path) == ["GRCh38"]
+    _same(read_counts(path, genome="GRCh38"), *small)
+    folder = write_mtx(tmp_path / "mtx", *small)
+    with pytest.raises(ValueError, match=r"genome='GRCh38' applies to 10x \.h5 files only"):
+        read_counts(folder, genome="GRCh38")
