@@ -39,15 +39,37 @@ class Plan:
     seen: set[str] = field(default_factory=set)
 
 
+#: Manifest path -> (its stat signature, the digests it names), for repeated gc runs in one
+#: process. Manifests never change once written; the signature still catches one that did.
+_DIGESTS: dict[str, tuple[tuple[int, int, int], frozenset[str]]] = {}
+
+
 def _referenced(store: LocalStore, only: set[str] | None, plan: Plan) -> set[str]:
     """Digests named by the readable manifests (all, or those of `only`); records problems."""
     digests: set[str] = set()
-    for path, manifest, problem in store.iter_manifests(only):
+    ids = store.manifest_ids() if only is None else only
+    unread = []
+    for asset in ids:
+        path = store.manifests / f"{asset}.json"
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            continue
+        known = _DIGESTS.get(str(path))
+        if known and known[0] == (info.st_ino, info.st_size, info.st_mtime_ns):
+            plan.seen.add(asset)
+            digests.update(known[1])
+        else:
+            unread.append(asset)
+    for path, manifest, problem in store.iter_manifests(unread):
         if manifest is None:
             plan.problems.append(problem or f"{path} cannot be read")
             continue
+        info = path.stat()
+        files = frozenset(manifest["files"].values())
+        _DIGESTS[str(path)] = ((info.st_ino, info.st_size, info.st_mtime_ns), files)
         plan.seen.add(manifest["id"])
-        digests.update(manifest["files"].values())
+        digests.update(files)
     return digests
 
 
