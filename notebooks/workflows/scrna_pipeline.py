@@ -300,6 +300,7 @@ def _(
     pick_samples,
     source,
 ):
+    _waiting = ""
     if source.value == "demo":
         _demo_files = tempfile.TemporaryDirectory(prefix="stargazer-scrna-")  # removed after
         demo_dir = Path(_demo_files.name)
@@ -325,15 +326,17 @@ def _(
                     )
                 )
     else:
-        mo.stop(not pick_samples.value, mo.md("_Register or pick at least one sample above._"))
+        # Nothing picked yet: say so here, and the QC cells below stay empty (no stopped cells).
         samples = list(pick_samples.value)
+        _waiting = "" if samples else "_Register or pick at least one sample above._"
+    mo.md(_waiting)
     return (samples,)
 
 
 @app.cell(hide_code=True)
 def _(samples):
     # Per-cell QC metrics of the raw counts, computed here for the plots (the qc_filter task
-    # computes the same with scanpy before it filters).
+    # computes the same with scanpy before it filters). None until there are samples.
     frames = []
     for asset in samples:
         raw = anndata.read_h5ad(asset.path)
@@ -344,7 +347,7 @@ def _(samples):
                 sample=asset.sample_id
             )
         )
-    qc_frame = pd.concat(frames, ignore_index=True)
+    qc_frame = pd.concat(frames, ignore_index=True) if frames else None
     return (qc_frame,)
 
 
@@ -353,7 +356,9 @@ def _(qc_frame):
     # The thresholds the sliders start from: the task's defaults, or the suggested ones once
     # "Use the suggested thresholds" is pressed (new data starts from the defaults again).
     get_thresholds, set_thresholds = mo.state(
-        {"min_genes": 200, "min_counts": 0, "max_pct_mt": 20.0} if len(qc_frame) else {}
+        {"min_genes": 200, "min_counts": 0, "max_pct_mt": 20.0}
+        if qc_frame is not None and len(qc_frame)
+        else {}
     )
     return get_thresholds, set_thresholds
 
@@ -361,9 +366,14 @@ def _(qc_frame):
 @app.cell(hide_code=True)
 def _(get_thresholds, qc_frame):
     start_at = get_thresholds()
+
+    def upper(column: str, quantile: float, floor: int) -> int:
+        """A slider's top: a quantile of the data (at least `floor`); `floor` without data."""
+        return floor if qc_frame is None else max(floor, int(qc_frame[column].quantile(quantile)))
+
     min_genes = mo.ui.slider(
         0,
-        max(200, int(qc_frame["n_genes_by_counts"].quantile(0.95))),
+        upper("n_genes_by_counts", 0.95, 200),
         value=int(start_at.get("min_genes", 0)),
         step=1,
         label="min genes per cell",
@@ -371,7 +381,7 @@ def _(get_thresholds, qc_frame):
     )
     min_counts = mo.ui.slider(
         0,
-        max(50, int(qc_frame["total_counts"].quantile(0.5))),
+        upper("total_counts", 0.5, 50),
         value=int(start_at.get("min_counts", 0)),
         step=1,
         label="min counts per cell",
@@ -385,11 +395,15 @@ def _(get_thresholds, qc_frame):
         show_value=True,
     )
     remove_doublets = mo.ui.checkbox(value=True, label="remove predicted doublets (scrublet)")
-    mo.vstack(
-        [
-            mo.md("## 2. Quality control"),
-            mo.hstack([min_genes, min_counts, max_pct_mt, remove_doublets], wrap=True),
-        ]
+    (
+        mo.md("")
+        if qc_frame is None
+        else mo.vstack(
+            [
+                mo.md("## 2. Quality control"),
+                mo.hstack([min_genes, min_counts, max_pct_mt, remove_doublets], wrap=True),
+            ]
+        )
     )
     return max_pct_mt, min_counts, min_genes, remove_doublets
 
@@ -403,8 +417,8 @@ def _(max_pct_mt, min_counts, min_genes, qc_frame, set_thresholds):
         "min_counts": min_counts.value,
         "max_pct_mt": float(max_pct_mt.value),
     }
-    qc_warning = low_yield_warning(qc_frame, source="", **thresholds)
-    suggested = suggest_thresholds(qc_frame, **thresholds)
+    qc_warning = "" if qc_frame is None else low_yield_warning(qc_frame, source="", **thresholds)
+    suggested = {} if qc_frame is None else suggest_thresholds(qc_frame, **thresholds)
     use_suggested = mo.ui.button(
         label="Use the suggested thresholds",
         kind="warn",
@@ -422,6 +436,7 @@ def _(max_pct_mt, min_counts, min_genes, qc_frame, set_thresholds):
 
 @app.cell(hide_code=True)
 def _(max_pct_mt, min_counts, min_genes, qc_frame):
+    mo.stop(qc_frame is None)  # no samples yet: no output (and this cell has no descendants)
     kept = (
         (qc_frame["n_genes_by_counts"] >= min_genes.value)
         & (qc_frame["total_counts"] >= min_counts.value)

@@ -191,6 +191,9 @@ def test_multi_genome_h5_upload_asks_for_the_genome_and_imports_it(page, workspa
     )
     _out(page, "my own files").first.wait_for(timeout=90_000)
     _out(page, "my own files").first.click()
+    # nothing picked yet: one line says what to do, and no cell shows as stopped
+    _out(page, "Register or pick at least one sample above").first.wait_for(timeout=60_000)
+    assert page.get_by_text("ancestor was stopped").count() == 0
     page.locator("marimo-file input[type=file]").first.set_input_files(str(h5))
     _out(page, "hold several genomes").first.wait_for(timeout=60_000)
     genome = page.locator("marimo-dropdown", has_text="genome to import").first.locator("select")

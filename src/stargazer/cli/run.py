@@ -107,20 +107,10 @@ def _query(text: str) -> dict[str, str]:
 
 
 def asset_line(asset: Any) -> str:
-    """One resolved asset for people: its id, then sample/build/stage and when it was stored."""
-    meta = asset.metadata
-    parts = [f"sample {meta['sample_id']}"] if meta.get("sample_id") else []
-    parts += [f"{key} {meta[key]}" for key in ("build", "stage", "cohort") if meta.get(key)]
-    try:
-        created = asset.manifest().get("created_at") or ""
-    except (KeyError, ValueError, OSError):
-        created = ""
-    if created:
-        from datetime import datetime
+    """One resolved asset for people: its id, then the label the notebooks' pickers show."""
+    from stargazer.utils.pickers import asset_label
 
-        stamp = datetime.fromisoformat(created).astimezone().strftime("%Y-%m-%d %H:%M")
-        parts.append(f"created {stamp}")
-    return f"{asset.id} ({', '.join(parts) or asset.kind})"
+    return f"{asset.id} ({asset_label(asset)})"
 
 
 def resolve_assets(
@@ -183,10 +173,11 @@ def resolve_assets(
             newest[getattr(asset, "sample_id", asset.id) or asset.id] = asset
         chosen = list(newest.values())
     elif not many and len(found) > 1:
-        ids = ", ".join(asset.id for asset in found[:5])
+        shown = "".join(f"\n  {asset_line(asset)}" for asset in reversed(found[-5:]))
+        more = f"\n  ... and {len(found) - 5} older" if len(found) > 5 else ""
         raise click.ClickException(
-            f"{name}: {len(found)} {kind.__name__} assets match {text!r} ({ids}); pass one id, "
-            "narrow the query, or add --latest to take the newest"
+            f"{name}: {len(found)} {kind.__name__} assets match {text!r}; pass one id, "
+            f"narrow the query, or add --latest to take the newest:{shown}{more}"
         )
     if notes is not None:
         notes += [f"  {name}: {asset_line(asset)}" for asset in chosen]

@@ -99,9 +99,9 @@ def test_run_says_which_assets_it_resolved_and_ends_with_a_summary(workspace):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     said = result.stderr
-    assert f"  reference: {reference.id} (build demo, created 20" in said
+    assert f"  reference: {reference.id} (reference demo · 20" in said
     assert "    --latest chose the newest of 2 Reference assets matching 'build=demo'" in said
-    assert f"  samples: {reads.id} (sample sample1, created 20" in said
+    assert f"  samples: {reads.id} (sample1 · paired reads · 20" in said
     assert (
         "    --latest chose 1, the newest per sample, of 2 Reads assets matching "
         "'sample_id=sample1'"
@@ -117,7 +117,7 @@ def test_run_says_which_assets_it_resolved_and_ends_with_a_summary(workspace):
     again = _run("germline_variants", "-i", f"reference={reference.id}", "-i",
                  f"samples={reads.id}")  # fmt: skip
     assert again.exit_code == 0, again.output
-    assert f"  reference: {reference.id} (build demo, created 20" in again.stderr
+    assert f"  reference: {reference.id} (reference demo · 20" in again.stderr
     assert "--latest" not in again.stderr
     assert (
         again.stderr.strip()
@@ -166,6 +166,7 @@ def test_ambiguous_query_needs_an_id_or_latest(workspace):
     result = _run("germline_variants", "-i", "reference=build=demo", "-i", "samples=sample_id=x")
     assert result.exit_code != 0
     assert "2 Reference assets match 'build=demo'" in result.output and "--latest" in result.output
+    assert result.output.count("(reference demo · 20") == 2, "each match is listed with its label"
 
 
 def test_workflow_errors_become_clear_cli_errors(workspace):
