@@ -9,6 +9,11 @@
 #         `make wheel-check` runs in CI; a non-root user `stargazer`.
 #   note  base + the notebooks, the Flyte config and marimo.toml (as the user's marimo config:
 #         AI rules and the `stargazer mcp` server); serves `marimo edit` on 0.0.0.0:8080.
+#   dev   note + what the dev hat needs (git, make, Chromium for the browser tests, Debian's bwa
+#         for the germline comparison); .devcontainer/devcontainer.json builds this stage.
+#
+# `make image-check` builds note and dev and checks them (health, token, user, install kind,
+# a notebook run, the devcontainer's lifecycle); see docs/containers.md.
 #
 # Access token: on by default. `stargazer note` makes a random token and prints the URL with
 # it (`docker logs <container>`). No token only when asked, on a trusted network:
@@ -35,7 +40,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 # wheel, and when it maps the user to the host's UID it re-owns the home folder, venv included.
 RUN useradd --create-home --no-log-init --uid 1000 --shell /bin/bash stargazer \
     && install -d -o stargazer -g stargazer /build /home/stargazer/venv \
-        /home/stargazer/workspace
+        /home/stargazer/workspace /home/stargazer/workspace/.stargazer
 USER 1000:1000
 
 WORKDIR /build
@@ -45,6 +50,9 @@ COPY --chown=stargazer:stargazer scripts/package.sh scripts/package.sh
 RUN scripts/package.sh build /tmp/dist \
     && scripts/package.sh install /tmp/dist /home/stargazer/venv \
     && rm -rf /tmp/dist /build/*
+# Compile scanpy's and UMAP's numba code into the image (next to the installed packages), so the
+# first scRNA run in a container does not spend a minute compiling.
+RUN python -m stargazer.tasks.scrna.warm_up
 
 WORKDIR /home/stargazer/workspace
 
@@ -62,3 +70,16 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
 
 ENTRYPOINT ["stargazer", "note", "--host", "0.0.0.0", "--port", "8080"]
 CMD ["notebooks"]
+
+FROM note AS dev
+
+# The dev hat's tools: git and make (the devcontainer's lifecycle commands, pre-commit), Chromium
+# and libatomic1 (tests/e2e drive Chromium through Playwright, whose bundled node needs
+# libatomic) and Debian's bwa (the germline tests compare against `bwa mem`). Debian's stable
+# packages follow the base image's release, so versions are not pinned.
+USER 0:0
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends git make chromium libatomic1 bwa \
+    && rm -rf /var/lib/apt/lists/*
+USER 1000:1000

@@ -1,8 +1,9 @@
 """The Dockerfile: hadolint-clean, shaped as the design says, and its commands work here.
 
-Docker cannot build on these machines, so the image's commands are run directly: the
-install steps are `scripts/package.sh build` + `install`, which `make wheel-check` runs in CI
-(.ci/run); the entrypoint and the health check are run below against a workspace laid out
+The images themselves are built and run by `make image-check` (in CI, after `make test`);
+here the image's commands are run directly, so a broken step shows up in the test suite too:
+the install steps are `scripts/package.sh build` + `install`, which `make wheel-check` runs in
+CI (.ci/run); the entrypoint and the health check are run below against a workspace laid out
 like the image's, with marimo.toml where the image puts it.
 """
 
@@ -20,7 +21,10 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.conftest import REPO_ROOT, free_port
+
+from stargazer.testing import checkout_root, free_port
+
+REPO_ROOT = checkout_root()
 
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 TEXT = DOCKERFILE.read_text()
@@ -77,14 +81,57 @@ def test_pre_commit_runs_hadolint_on_the_dockerfile():
     assert re.search(files, "Dockerfile")
 
 
-def test_stages_base_then_note_from_pip_only():
+def test_stages_base_then_note_from_pip_only_then_dev():
     froms = [args for instruction, args in _instructions(TEXT) if instruction == "FROM"]
-    assert [f.split(" AS ")[-1] for f in froms] == ["base", "note"]
-    assert froms[1].startswith("base ")
+    assert [f.split(" AS ")[-1] for f in froms] == ["base", "note", "dev"]
+    assert froms[1].startswith("base ") and froms[2].startswith("note ")
     runs = " ".join(args for instruction, args in _stage("base") if instruction == "RUN")
     assert "scripts/package.sh build" in runs and "scripts/package.sh install" in runs
-    assert not re.search(r"\b(conda|mamba|apt-get|curl|wget)\b", runs)
+    for stage in ("base", "note"):
+        stage_runs = " ".join(args for instruction, args in _stage(stage) if instruction == "RUN")
+        assert not re.search(r"\b(conda|mamba|apt-get|curl|wget)\b", stage_runs), stage
     assert "-e " not in runs and "--editable" not in runs
+
+
+def test_base_compiles_the_scrna_numba_code_and_makes_the_store_folder():
+    runs = [args for instruction, args in _stage("base") if instruction == "RUN"]
+    assert any("python -m stargazer.tasks.scrna.warm_up" in run for run in runs)
+    assert "/home/stargazer/workspace/.stargazer" in runs[0]
+    assert "-o stargazer -g stargazer" in runs[0]
+
+
+def test_dev_stage_adds_the_dev_hats_tools_and_returns_to_the_user():
+    dev = _stage("dev")
+    runs = " ".join(args for instruction, args in dev if instruction == "RUN")
+    for package in ("git", "make", "chromium", "libatomic1", "bwa"):
+        assert re.search(rf"\b{package}\b", runs), package
+    assert [args for instruction, args in dev if instruction == "USER"][-1] == "1000:1000"
+    assert not [i for i, _ in dev if i in ("ENTRYPOINT", "CMD", "COPY")]
+
+
+@pytest.mark.parametrize(
+    ("path", "ignored"),
+    [
+        ("notebooks/scratch/my_experiment.py", True),
+        ("notebooks/scratch/template.py", False),
+        ("notebooks/welcome.py", False),
+        ("src/stargazer/__init__.py", False),
+        ("src/stargazer/__pycache__/config.cpython-311.pyc", True),
+        (".venv", True),
+        (".stargazer/index.sqlite", True),
+        (".git/HEAD", True),
+        (".flyte/local-cache/cache.db", True),
+        ("notebooks/__marimo__/session.json", True),
+        (".mypy_cache/3.11/x.json", True),
+        ("pyproject.toml", False),
+    ],
+)
+def test_dockerignore_keeps_scratch_work_and_caches_out_of_the_build(path, ignored):
+    from flyte._internal.imagebuild.docker import PatternMatcher
+
+    lines = (REPO_ROOT / ".dockerignore").read_text().splitlines()
+    patterns = [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+    assert PatternMatcher(patterns).matches(path) is ignored
 
 
 def test_install_steps_are_the_ones_ci_runs():

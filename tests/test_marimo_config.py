@@ -23,11 +23,13 @@ from pathlib import Path
 
 import marimo
 import pytest
-from tests.conftest import REPO_ROOT
 
 from stargazer.cli.main import COMMANDS
+from stargazer.testing import checkout_root
 from stargazer.types import Alignment, Asset
 from stargazer.types.base import REGISTRY
+
+REPO_ROOT = checkout_root()
 
 CONFIG = tomllib.loads((REPO_ROOT / "marimo.toml").read_text())
 RULES = CONFIG["ai"]["rules"]

@@ -203,8 +203,8 @@ def _(bundle, pod_output):
     ## 4. What changes to run on a cluster: nothing in the code
 
     **Tasks from the SDK** (`stargazer.tasks`, `stargazer.workflows`) are installed in the task
-    image (`{STARGAZER_IMAGE.name}`, built from pip packages including `stargazer`), so the
-    cluster imports them by name.
+    images (`{STARGAZER_IMAGE.name}-gatk`, `{STARGAZER_IMAGE.name}-scrna`: the versions pinned in
+    `pyproject.toml` plus this workspace's own code), so the cluster imports them by name.
 
     **Tasks defined in a notebook cell** are not in any package. Flyte ships them as a
     *pickled code bundle*: the task is serialised with `cloudpickle` and uploaded with the run.

@@ -7,8 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.conftest import REPO_ROOT
 from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS
+
+from stargazer.testing import checkout_root
+
+REPO_ROOT = checkout_root()
 
 
 @pytest.fixture

@@ -175,8 +175,9 @@ def test_resolution_slider_reruns_only_clustering_and_markers(page, workspace):
 @pytest.mark.timeout(300)
 def test_multi_genome_h5_upload_asks_for_the_genome_and_imports_it(page, workspace):
     import numpy as np
-    from tests.stargazer.scrna_data import counts
-    from tests.stargazer.tasks.scrna.tenx_files import write_h5_genomes
+
+    from stargazer.testing.scrna import counts
+    from stargazer.testing.tenx import write_h5_genomes
 
     human = counts(cells=60, genes=150, clusters=2, seed=1)
     mouse = counts(cells=60, genes=120, clusters=2, seed=2)

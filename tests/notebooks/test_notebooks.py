@@ -11,7 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.conftest import REPO_ROOT
+
+from stargazer.testing import checkout_root
+
+REPO_ROOT = checkout_root()
 
 NOTEBOOKS = sorted(
     path

@@ -1,7 +1,9 @@
 import subprocess
 import sys
 
-from tests.conftest import REPO_ROOT
+from stargazer.testing import checkout_root
+
+REPO_ROOT = checkout_root()
 
 
 def test_welcome_runs_a_flyte_task_and_reports_context(workspace, subprocess_env):

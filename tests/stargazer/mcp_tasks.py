@@ -1,7 +1,8 @@
-"""A small real task for the MCP server tests, discovered through `__all__` like stargazer.tasks.
+"""Small real tasks for the MCP and invoke tests, discovered through `__all__`.
 
-It counts FASTQ records with pysam and returns a `Table` asset: enough to exercise asset
-inputs (by id and by metadata query), scalar validation, and asset outputs.
+They count FASTQ records with pysam and return a `Table` asset: enough to exercise asset
+inputs (by id and by metadata query, one or a tuple of them), scalar validation, and asset
+outputs.
 """
 
 from __future__ import annotations
@@ -41,4 +42,31 @@ async def count_reads(reads: Reads, min_length: int = 0) -> Table:
     )
 
 
-__all__ = ["count_reads"]
+@gatk_env.task
+async def count_all(reads: tuple[Reads, ...], paired_only: bool = False) -> Table:
+    """Count the R1 records of several read sets together.
+
+    Args:
+        reads: The read sets, in order.
+        paired_only: Count only paired read sets.
+    """
+    total = 0
+    for one in reads:
+        if paired_only and not one.paired:
+            continue
+        with pysam.FastxFile(str(await one.fetch())) as records:
+            total += sum(1 for _ in records)
+    out = Path(tempfile.mkdtemp()) / "read_counts.json"
+    out.write_text(json.dumps({"reads": total}))
+    return await Table.create(
+        out,
+        name="read_counts",
+        format="json",
+        parents=[one.id for one in reads],
+        tool="pysam",
+        tool_version=pysam.__version__,
+        params={"paired_only": str(paired_only)},
+    )
+
+
+__all__ = ["count_all", "count_reads"]

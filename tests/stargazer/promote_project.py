@@ -13,7 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import REPO_ROOT
+from stargazer.testing import checkout_root
+
+REPO_ROOT = checkout_root()
 
 BIN = Path(sys.executable).parent
 

@@ -73,7 +73,9 @@ def test_notebook_file_pickers_open_only_allowed_roots():
     """Every file picker starts at an allowed root, cannot leave it, and picks are re-checked."""
     import ast
 
-    from tests.conftest import REPO_ROOT
+    from stargazer.testing import checkout_root
+
+    REPO_ROOT = checkout_root()
 
     notebooks = sorted((REPO_ROOT / "notebooks").rglob("*.py"))
     pickers = 0

@@ -9,9 +9,19 @@ from pathlib import Path
 
 import pytest
 import yaml
-from tests.conftest import REPO_ROOT
 
-from stargazer.boundary import check_paths, check_source, refers_to_notebooks
+from stargazer.boundary import (
+    LAYERS,
+    PUBLIC_API,
+    check_paths,
+    check_source,
+    is_public,
+    layer_of,
+    refers_to_notebooks,
+)
+from stargazer.testing import checkout_root
+
+REPO_ROOT = checkout_root()
 
 BIN = Path(sys.executable).parent
 
@@ -91,6 +101,127 @@ def test_notebooks_import_only_the_public_sdk():
     assert "`_base`" in found[0].message and "stargazer.types" in found[0].message
 
 
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("import notebooks.welcome\n", 1),
+        ("import os\nimport notebooks\n", 2),
+        ("from notebooks.scratch import template\n", 1),
+        ("from notebooks import welcome as w\n", 1),
+        ("def f():\n    import notebooks.tutorials.x\n", 2),
+    ],
+)
+def test_static_imports_of_notebooks_are_found_everywhere_outside_notebooks(source, line):
+    assert codes(source) == [(line, "SG005")]
+    assert codes(source, in_tests=True) == [(line, "SG005")]
+    assert codes(source, module="stargazer.cli.run") == [(line, "SG005")]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from stargazer.store import open_store\n",
+        "import stargazer.store\n",
+        "from stargazer import store\n",
+        "import stargazer.cli.main as cli\n",
+        "from stargazer.invoke import Catalog\n",
+        "from stargazer.mcp import create_server\n",
+        "import importlib\nm = importlib.import_module('stargazer.caching')\n",
+    ],
+)
+def test_notebooks_importing_off_the_public_surface_are_reported(source: str):
+    (finding,) = check_source(source, "notebooks/x.py", notebook=True)
+    assert finding.code == "SG011"
+    assert "is not part of the public SDK" in finding.message
+    assert "`stargazer.types`" in finding.message  # says what to use instead
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import stargazer\nfrom stargazer import __version__\n",
+        "from stargazer.types import Reads, assemble\n",
+        "from stargazer.tasks.scrna.qc_filter import suggest_thresholds\n",
+        "from stargazer.workflows.germline import qc_for\n",
+        "from stargazer.access import check_path\n",
+        "from stargazer.errors import InvalidAssetError\n",
+        "from stargazer.demo.germline import GermlineSpec\n",
+        "import stargazer.utils as u\nfrom stargazer.config import gatk_env\n",
+    ],
+)
+def test_the_public_surface_is_open_to_notebooks(source: str):
+    assert check_source(source, "notebooks/x.py", notebook=True) == []
+
+
+def test_the_ai_rules_and_the_public_surface_agree():
+    """What marimo.toml's chat rules call public is public; what they call private is not."""
+    import re
+    import tomllib
+
+    rules = tomllib.loads((REPO_ROOT / "marimo.toml").read_text())["ai"]["rules"]
+    public_line = next(line for line in rules.splitlines() if "Import only the public API" in line)
+    paragraph = rules[rules.index(public_line) :].split("\n- ")[0]
+    named = re.findall(r"`(stargazer\.\w+)`", paragraph.split("Never import")[0])
+    private = re.findall(r"`(stargazer\.\w+)`", paragraph.split("Never import")[1])
+    assert named and private == ["stargazer.store"]
+    assert set(named) <= set(PUBLIC_API)
+    assert not any(is_public(module) for module in private)
+    (finding,) = check_source("from stargazer.store import open_store\n", "nb.py", notebook=True)
+    assert finding.code == "SG011"
+
+
+@pytest.mark.parametrize(
+    ("module", "source", "expected"),
+    [
+        ("stargazer.types.base", "from stargazer.invoke import Catalog\n", [(1, "SG020")]),
+        ("stargazer.store.local", "import stargazer.types\n", [(1, "SG020")]),
+        ("stargazer.tasks.general.bwa", "from stargazer.workflows import g\n", [(1, "SG020")]),
+        ("stargazer.invoke.convert", "from stargazer.cli.errors import CLIError\n", [(1, "SG020")]),
+        (
+            "stargazer.errors",
+            "def f():\n    import importlib\n    importlib.import_module('stargazer.mcp')\n",
+            [(3, "SG020")],
+        ),
+        ("stargazer.newpkg.x", "import os\n", [(1, "SG021")]),
+        ("stargazer.cli.x", "import stargazer.newthing\n", [(1, "SG021")]),
+    ],
+)
+def test_sdk_imports_up_the_layers_are_found(module, source, expected):
+    assert codes(source, module=module) == expected
+
+
+@pytest.mark.parametrize(
+    ("module", "source"),
+    [
+        ("stargazer.cli.run", "from stargazer.invoke import Catalog\nimport stargazer.mcp\n"),
+        ("stargazer.mcp.tools", "from stargazer.invoke import convert_inputs\n"),
+        ("stargazer.invoke.resolve", "from stargazer.types import assemble\n"),
+        ("stargazer.types.base", "from stargazer.store import open_store\nimport stargazer\n"),
+        ("stargazer.types.query", "from stargazer.types.base import Asset\n"),  # own package
+        ("stargazer.tasks.x", "from stargazer.store import open_store\n"),  # skipping is down
+        ("stargazer", "from importlib.metadata import version\n"),
+    ],
+)
+def test_sdk_imports_down_the_layers_pass(module, source):
+    assert codes(source, module=module) == []
+
+
+def test_the_layers_follow_the_design():
+    order = ["cli", "invoke", "workflows", "tasks", "types", "store"]
+    assert [layer_of(f"stargazer.{name}") for name in order] == sorted(
+        layer_of(f"stargazer.{name}") for name in order
+    )
+    assert len({layer_of(f"stargazer.{name}") for name in order}) == len(order)
+    placed = {package for layer in LAYERS for package in layer}
+    packages = {
+        path.stem if path.is_file() else path.name
+        for path in (REPO_ROOT / "src" / "stargazer").iterdir()
+        if (path.suffix == ".py" and path.stem != "__init__")
+        or (path.is_dir() and (path / "__init__.py").exists())
+    }
+    assert packages <= placed, f"not placed in LAYERS: {sorted(packages - placed)}"
+
+
 def test_findings_format_as_file_line_col():
     finding = check_source("import runpy\n\n  runpy.run_path('notebooks/x.py')\n", "src/a.py")
     assert finding == [] or finding[0].format().startswith("src/a.py:")
@@ -110,9 +241,27 @@ def test_refers_to_notebooks():
 
 
 def test_this_repository_respects_the_boundary():
+    """Notebooks, tests and tools use no notebook; notebooks only the public SDK; layers hold."""
     findings, checked = check_paths([REPO_ROOT], root=REPO_ROOT)
     assert checked > 10
     assert [f.format() for f in findings] == []
+
+
+def test_a_static_notebook_import_in_the_sdk_is_reported_by_the_repository_check(tmp_path):
+    root = tmp_path / "repo"
+    (root / "src" / "stargazer" / "cli").mkdir(parents=True)
+    (root / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+    module = root / "src" / "stargazer" / "cli" / "welcome.py"
+    module.write_text("import notebooks.welcome\nfrom stargazer.cli import main\n")
+    layered = root / "src" / "stargazer" / "types" / "x.py"
+    layered.parent.mkdir()
+    layered.write_text("from stargazer.cli import main\n")
+    findings, checked = check_paths([root])
+    assert checked == 2
+    assert [(Path(f.path).name, f.line, f.code) for f in findings] == [
+        ("welcome.py", 1, "SG005"),
+        ("x.py", 1, "SG020"),
+    ]
 
 
 # --- pre-commit enforces the rule in a fresh git repository ------------------------------

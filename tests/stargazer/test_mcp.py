@@ -20,7 +20,10 @@ from typing import Any
 import anyio
 import pytest
 from mcp import Client, StdioServerParameters
-from tests.conftest import REPO_ROOT
+
+from stargazer.testing import checkout_root
+
+REPO_ROOT = checkout_root()
 
 TOOLS = {
     "add_asset",
@@ -120,8 +123,8 @@ def test_run_task_on_real_reads_then_query_its_output(workspace):
     async def body(client: Client):
         error, tasks = await _call(client, "list_tasks")
         assert not error
-        (task,) = tasks
-        assert task["name"] == "count_reads"
+        assert [t["name"] for t in tasks] == ["count_all", "count_reads"]
+        task = tasks[1]
         assert task["environment"] == "gatk_env"
         assert task["description"] == "Count the R1 records at least `min_length` bases long."
         reads_param, min_length = task["parameters"]
@@ -151,6 +154,8 @@ def test_run_task_on_real_reads_then_query_its_output(workspace):
             (table,) = result["outputs"]
             assert table["kind"] == "table" and table["parents"] == [reads.id]
             assert table["tool"] == "pysam" and table["tool_version"]
+            # an output record is the asset's record plus the local path of its file
+            assert Path(table.pop("path")).is_file()
             error, (queried,) = await _call(client, "query_assets", filters={"id": table["id"]})
             assert not error and queried == table
             counted = json.loads((await Asset.load(table["id"]).fetch()).read_text())
@@ -172,9 +177,13 @@ def test_bad_calls_come_back_as_tool_errors(workspace):
     reads = Reads.create_sync(_write_fastq(workspace / "a.fastq.gz", [40]), sample_id="a")
     Reads.create_sync(_write_fastq(workspace / "b.fastq.gz", [44]), sample_id="b")
     bad_calls = [
-        ("run_task", {"name": "no_such_task"}, "no task named 'no_such_task'; known: count_reads"),
+        (
+            "run_task",
+            {"name": "no_such_task"},
+            "no task named 'no_such_task'; known: count_all, count_reads",
+        ),
         ("describe_task", {"name": "nope"}, "no task or workflow named 'nope'"),
-        ("run_workflow", {"name": "count_reads"}, "'count_reads' is a task: use run_task"),
+        ("run_workflow", {"name": "count_reads"}, "'count_reads' is a task, not a workflow"),
         ("run_task", {"name": "count_reads", "inputs": {}}, "count_reads needs reads"),
         (
             "run_task",
@@ -189,17 +198,17 @@ def test_bad_calls_come_back_as_tool_errors(workspace):
         (
             "run_task",
             {"name": "count_reads", "inputs": {"reads": "sha256:" + "0" * 64}},
-            "count_reads.reads: no asset with id",
+            f"count_reads.reads: 'sha256:{'0' * 64}' is neither an asset id",
         ),
         (
             "run_task",
             {"name": "count_reads", "inputs": {"reads": {"sample_id": "nobody"}}},
-            "matches 0 reads assets",
+            "count_reads.reads: no Reads asset matches 'sample_id=nobody'",
         ),
         (
             "run_task",
             {"name": "count_reads", "inputs": {"reads": {}}},
-            "matches 2 reads assets",
+            "count_reads.reads: 2 Reads assets match an empty query; pass one id",
         ),
         ("run_task", {"name": "count_reads", "inputs": {"reads": 7}}, "pass an asset id"),
         ("query_assets", {"filters": {"colour": "red"}}, "bad asset query"),
@@ -265,12 +274,14 @@ def test_germline_workflow_on_demo_data_through_stargazer_mcp(workspace, subproc
         error, found = await _call(
             client, "query_assets", filters={"kind": "variants", "caller": "bcftools"}
         )
-        assert not error and [a["id"] for a in found] == [variants["id"]]
+        # the calls of single regions (params stage=region) are assets too; one is the result
+        joined = [a["id"] for a in found if a["params"].get("stage") != "region"]
+        assert not error and joined == [variants["id"]]
         error, lineage = await _call(client, "query_assets", filters={"id": variants["parents"]})
         assert not error and {a["kind"] for a in lineage} == {"reference", "alignment"}
 
         error, message = await _call(client, "run_task", name="germline_variants")
-        assert error and "is a workflow: use run_workflow" in message
+        assert error and "'germline_variants' is a workflow, not a task" in message
 
     _session(_params(workspace, str(stargazer), "mcp"), body)
 

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.conftest import REPO_ROOT
 from tests.stargazer.promote_project import (
     ASSETS,
     BIN,
@@ -29,6 +28,9 @@ from stargazer.promote import (
     plan_promotion,
     promote,
 )
+from stargazer.testing import checkout_root
+
+REPO_ROOT = checkout_root()
 
 NOTEBOOK = "notebooks/scratch/exp.py"
 
@@ -269,8 +271,8 @@ def test_asset_tasks_and_the_scratch_template_get_tests_that_run(tmp_path: Path)
     )
     test_file = root / "tests/stargazer/tasks/test_sizes.py"
     text = test_file.read_text()
-    assert "Reference.create(" in text
-    assert "from stargazer.types import Reference" in text
+    assert 'reference = reference_asset(workspace, "reference")' in text
+    assert "from stargazer.testing import reference_asset" in text
     assert "xfail(" in text and "strict=True" in text and "TODO" in text
     assert "frame: pd.DataFrame" in text
     template_test = root / "tests/stargazer/tasks/general/test_contigs.py"

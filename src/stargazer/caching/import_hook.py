@@ -48,7 +48,9 @@ class _RecordingLoader(importlib.machinery.SourceFileLoader):
                     and int.from_bytes(data[4:8], "little") == 0b11
                     and data[8:16] == source_hash
                 ):
-                    return marshal.loads(data[16:])
+                    loaded = marshal.loads(data[16:])
+                    if isinstance(loaded, CodeType):
+                        return loaded
         code = self.source_to_code(source, path)
         if cached is not None and not sys.dont_write_bytecode:
             pyc = importlib.util.MAGIC_NUMBER + (0b11).to_bytes(4, "little") + source_hash
@@ -78,6 +80,7 @@ class _SourceRecorder(importlib.abc.MetaPathFinder):
         if (
             spec is not None
             and type(spec.loader) is importlib.machinery.SourceFileLoader
+            and spec.origin is not None
             and is_hashed(fullname, spec.origin)
         ):
             spec.loader = _RecordingLoader(fullname, spec.origin)
@@ -95,8 +98,8 @@ def install_source_recorder() -> None:
         if name in _sources:
             continue
         path = getattr(module, "__file__", None)
-        if is_hashed(name, path):
-            _read_now(name, path)  # type: ignore[arg-type]  # is_hashed checked it is a str
+        if isinstance(path, str) and is_hashed(name, path):
+            _read_now(name, path)
 
 
 install_source_recorder()

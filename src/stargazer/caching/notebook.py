@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Callable
 from types import CodeType, FunctionType, ModuleType
-from typing import Any
+from typing import Any, NamedTuple
 
 from stargazer.caching.sources import _sha256, _sources
 
@@ -34,18 +34,20 @@ def _constant_repr(value: Any, depth: int = 0) -> str | None:
         return None
     if isinstance(value, (tuple, list, set, frozenset)):
         items = [_constant_repr(v, depth + 1) for v in value]
-        if any(item is None for item in items):
+        texts = [item for item in items if item is not None]
+        if len(texts) != len(items):
             return None
         if isinstance(value, (set, frozenset)):
-            items = sorted(items)  # type: ignore[type-var]  # all str after the check above
-        return f"{type(value).__name__}({', '.join(items)})"  # type: ignore[arg-type]
+            texts.sort()
+        return f"{type(value).__name__}({', '.join(texts)})"
     if isinstance(value, dict):
-        pairs = [
-            (_constant_repr(k, depth + 1), _constant_repr(v, depth + 1)) for k, v in value.items()
-        ]
-        if any(k is None or v is None for k, v in pairs):
-            return None
-        return "{" + ", ".join(f"{k}: {v}" for k, v in sorted(pairs)) + "}"  # type: ignore[type-var]
+        pairs = []
+        for k, v in value.items():
+            key, text = _constant_repr(k, depth + 1), _constant_repr(v, depth + 1)
+            if key is None or text is None:
+                return None
+            pairs.append((key, text))
+        return "{" + ", ".join(f"{k}: {v}" for k, v in sorted(pairs)) + "}"
     return None
 
 
@@ -82,10 +84,66 @@ def _is_notebook_object(value: Any) -> bool:
 
 def _task_function(value: Any) -> Callable[..., Any] | None:
     """The Python function of a Flyte task object (None for anything else)."""
-    func = getattr(value, "func", None)
+    func: object = getattr(value, "func", None)
     if callable(func) and hasattr(value, "native_interface"):
         return func
     return None
+
+
+class _Step(NamedTuple):
+    """What one value adds to the walk of `notebook_parts`."""
+
+    part: tuple[str, str] | None = None  # (name, digest or value) to hash
+    reached: tuple[tuple[str, Any], ...] = ()  # (name, value) still to visit
+    module: str | None = None  # a module outside the notebook that defines it
+
+
+def _function_reaches(func: FunctionType) -> tuple[tuple[str, Any], ...]:
+    """The globals a notebook function uses, its defaults and its closure's values."""
+    scope = func.__globals__
+    reached = [(used, scope[used]) for used in sorted(_names(func.__code__)) if used in scope]
+    for default in (*(func.__defaults__ or ()), *(func.__kwdefaults__ or {}).values()):
+        reached.append((f"{func.__qualname__}.<default>", default))
+    for cell in func.__closure__ or ():
+        with contextlib.suppress(ValueError):  # an empty cell
+            reached.append((f"{func.__qualname__}.<closure>", cell.cell_contents))
+    return tuple(reached)
+
+
+def _class_reaches(cls: type) -> tuple[tuple[str, Any], ...]:
+    """A notebook class's methods and attributes (not dunders but `__init__`, `__call__`)."""
+    reached = []
+    for attribute, member in sorted(vars(cls).items()):
+        if attribute.startswith("__") and attribute not in ("__init__", "__call__"):
+            continue
+        reached.append((f"{cls.__qualname__}.{attribute}", getattr(member, "__func__", member)))
+    reached.extend((base.__qualname__, base) for base in cls.__bases__)
+    return tuple(reached)
+
+
+def _step(name: str, value: Any) -> _Step:
+    """Hash a value of the notebook, or say which module defines it, and what it reaches."""
+    task_func = _task_function(value)
+    if task_func is not None:
+        return _Step(reached=((name, task_func),))
+    if isinstance(value, ModuleType):
+        return _Step(module=value.__name__)
+    constant = _constant_repr(value)
+    if constant is not None:
+        return _Step(part=(name, constant))
+    if inspect.isfunction(value) or inspect.isclass(value):
+        if not _is_notebook_object(value):
+            return _Step(module=value.__module__)
+        if inspect.isfunction(value):
+            digest = _sha256(_function_source(value).encode())
+            return _Step((value.__qualname__, digest), _function_reaches(value))
+        bases = ",".join(f"{b.__module__}.{b.__qualname__}" for b in value.__bases__)
+        return _Step((value.__qualname__, bases), _class_reaches(value))
+    # Anything else (an environment, an instance): its type's module is what defines it.
+    kind = type(value)
+    if _is_notebook_object(kind):
+        return _Step(reached=((kind.__qualname__, kind),))
+    return _Step(module=kind.__module__)
 
 
 def notebook_parts(func: Callable[..., Any]) -> tuple[dict[str, str], set[str]]:
@@ -98,65 +156,19 @@ def notebook_parts(func: Callable[..., Any]) -> tuple[dict[str, str], set[str]]:
     modules: set[str] = set()
     seen: set[int] = set()
     pending: list[tuple[str, Any]] = [(getattr(func, "__qualname__", "task"), func)]
-
-    def add(name: str, value: str) -> None:
-        key, count = f"notebook:{name}", 1
-        while key in parts:  # two cells may define things with the same qualified name
-            count += 1
-            key = f"notebook:{name}#{count}"
-        parts[key] = value
-
     while pending:
         name, value = pending.pop()
         if id(value) in seen:
             continue
         seen.add(id(value))
-        task_func = _task_function(value)
-        if task_func is not None:
-            pending.append((name, task_func))
-            continue
-        if isinstance(value, ModuleType):
-            modules.add(value.__name__)
-            continue
-        constant = _constant_repr(value)
-        if constant is not None:
-            add(name, constant)
-            continue
-        if inspect.isfunction(value) or inspect.isclass(value):
-            if not _is_notebook_object(value):
-                modules.add(value.__module__)
-                continue
-            if inspect.isfunction(value):
-                add(value.__qualname__, _sha256(_function_source(value).encode()))
-                scope = value.__globals__
-                for used in sorted(_names(value.__code__)):
-                    if used in scope:
-                        pending.append((used, scope[used]))
-                for default in (
-                    *(value.__defaults__ or ()),
-                    *(value.__kwdefaults__ or {}).values(),
-                ):
-                    pending.append((f"{value.__qualname__}.<default>", default))
-                for cell in value.__closure__ or ():
-                    with contextlib.suppress(ValueError):
-                        pending.append((f"{value.__qualname__}.<closure>", cell.cell_contents))
-            else:
-                add(
-                    value.__qualname__,
-                    ",".join(f"{b.__module__}.{b.__qualname__}" for b in value.__bases__),
-                )
-                for attribute, member in sorted(vars(value).items()):
-                    if attribute.startswith("__") and attribute not in ("__init__", "__call__"):
-                        continue
-                    member = getattr(member, "__func__", member)
-                    pending.append((f"{value.__qualname__}.{attribute}", member))
-                for base in value.__bases__:
-                    pending.append((base.__qualname__, base))
-            continue
-        # Anything else (an environment, an instance): its type's module is what defines it.
-        kind = type(value)
-        if _is_notebook_object(kind):
-            pending.append((kind.__qualname__, kind))
-        else:
-            modules.add(kind.__module__)
+        step = _step(name, value)
+        if step.part is not None:
+            key, count = f"notebook:{step.part[0]}", 1
+            while key in parts:  # two cells may define things with the same qualified name
+                count += 1
+                key = f"notebook:{step.part[0]}#{count}"
+            parts[key] = step.part[1]
+        if step.module is not None:
+            modules.add(step.module)
+        pending.extend(step.reached)
     return dict(sorted(parts.items())), modules

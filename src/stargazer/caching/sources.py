@@ -159,7 +159,6 @@ def module_source(name: str) -> Source | None:
     if found is not None:
         return found
     path = _module_file(name)
-    if not is_hashed(name, path):
+    if path is None or not is_hashed(name, path):
         return None
-    # is_hashed checked that path is a str
-    return _read_now(name, path, provisional=name not in sys.modules)  # type: ignore[arg-type]
+    return _read_now(name, path, provisional=name not in sys.modules)

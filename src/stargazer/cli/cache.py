@@ -19,6 +19,9 @@ from typing import Any
 
 import click
 
+from stargazer.cli.errors import CLIError, reported
+from stargazer.cli.options import task_inputs
+
 
 def cache_db() -> Path:
     """Where Flyte keeps the local task cache for the config this directory uses."""
@@ -112,44 +115,12 @@ def clear(task: str | None) -> None:
     click.echo(f"cleared {count} cached result(s){f' of {task}' if task else ''}")
 
 
-def known_tasks() -> dict[str, Any]:
-    """Every SDK task and workflow by its function name."""
-    import importlib
-    import pkgutil
-
-    import stargazer.tasks
-    import stargazer.workflows
-
-    found: dict[str, Any] = {}
-    for package in (stargazer.tasks, stargazer.workflows):
-        prefix = f"{package.__name__}."
-        for info in pkgutil.walk_packages(package.__path__, prefix):
-            module = importlib.import_module(info.name)
-            for value in vars(module).values():
-                if hasattr(value, "native_interface") and callable(getattr(value, "func", None)):
-                    found.setdefault(value.func.__name__, value)
-    return dict(sorted(found.items()))
-
-
 def find_task(name: str) -> Any:
     """A task by function name (``mark_duplicates``) or ``module:name`` (your own modules)."""
-    import importlib
+    from stargazer.invoke import load_task
 
-    if ":" in name:
-        module_name, _, attribute = name.partition(":")
-        try:
-            value = getattr(importlib.import_module(module_name), attribute)
-        except (ImportError, AttributeError) as err:
-            raise click.ClickException(f"cannot load {name}: {err}") from err
-        if not hasattr(value, "native_interface"):
-            raise click.ClickException(f"{name} is not a Flyte task")
-        return value
-    tasks = known_tasks()
-    if name not in tasks:
-        raise click.ClickException(
-            f"no task named {name!r}; known: {', '.join(tasks)} (or give module:name)"
-        )
-    return tasks[name]
+    with reported():
+        return load_task(name).task
 
 
 def _policy(task: Any) -> Any:
@@ -163,7 +134,7 @@ def _policy(task: Any) -> Any:
     for policy in policies:
         if isinstance(policy, SourceTreePolicy):
             return cache_setting, policy
-    raise click.ClickException(
+    raise CLIError(
         f"{task.name} is not cached with stargazer's policy (stargazer.caching.cache_policy)"
     )
 
@@ -173,9 +144,27 @@ def _short(value: Any) -> str:
 
     if isinstance(value, Asset):
         return value.id
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return "[" + ", ".join(_short(item) for item in value) + "]"
     return repr(value)
+
+
+def _echo_parts(task_name: str, parts: dict[str, Any]) -> None:
+    """The parts of a cache key besides the inputs: task, scope, Python, code, packages."""
+    from stargazer.store import open_store
+
+    click.echo(f"task      {task_name}  ({parts.pop('task')})")
+    click.echo(f"scope     {parts.pop('scope', '(none)')}  ({open_store().describe()})")
+    click.echo(f"python    {parts.pop('python')}")
+    code = {k: v for k, v in parts.items() if k.startswith(("code:", "notebook:"))}
+    label = "code"
+    for name, digest in code.items():
+        click.echo(f"{label:<9} {name.split(':', 1)[1]}  {digest}")
+        label = ""
+    versions = [f"{k.split(':', 1)[1]} {v}" for k, v in parts.items() if k.startswith("tool:")]
+    click.echo(f"packages  {len(versions)} (the environment's dependency closure)")
+    for line in versions:
+        click.echo(f"          {line}")
 
 
 def _key(task: Any, version: str, ignored: list[str], kwargs: dict[str, Any]) -> str:
@@ -197,15 +186,7 @@ def _key(task: Any, version: str, ignored: list[str], kwargs: dict[str, Any]) ->
 
 @cache.command()
 @click.argument("task_name", metavar="TASK")
-@click.option(
-    "--input",
-    "-i",
-    "inputs",
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="An input of the call, as for `stargazer run` (asset id, metadata query or scalar).",
-)
-@click.option("--latest", is_flag=True, help="Take the newest asset when a query matches several.")
+@task_inputs("An input of the call, as for `stargazer run`")
 def explain(task_name: str, inputs: tuple[str, ...], latest: bool) -> None:
     """Show what the cache key of a call of TASK is made of, and whether it would hit.
 
@@ -214,8 +195,7 @@ def explain(task_name: str, inputs: tuple[str, ...], latest: bool) -> None:
     import flyte
     from flyte._cache.cache import VersionParameters
 
-    from stargazer.cli.run import _inputs, parameters, resolve_inputs
-    from stargazer.store import open_store
+    from stargazer.invoke import Entry, convert_inputs, parameters, parse_assignments
 
     task = find_task(task_name)
     flyte.init_from_config()
@@ -224,30 +204,22 @@ def explain(task_name: str, inputs: tuple[str, ...], latest: bool) -> None:
     ignored = list(cache_setting.get_ignored_inputs())
     version = cache_setting.get_version(VersionParameters(func=task.func, image=task.image))
 
-    click.echo(f"task      {task.name}  ({parts.pop('task')})")
-    click.echo(f"scope     {parts.pop('scope', '(none)')}  ({open_store().describe()})")
-    click.echo(f"python    {parts.pop('python')}")
-    code = {k: v for k, v in parts.items() if k.startswith(("code:", "notebook:"))}
-    label = "code"
-    for name, digest in code.items():
-        click.echo(f"{label:<9} {name.split(':', 1)[1]}  {digest}")
-        label = ""
-    versions = [f"{k.split(':', 1)[1]} {v}" for k, v in parts.items() if k.startswith("tool:")]
-    click.echo(f"packages  {len(versions)} (the environment's dependency closure)")
-    for line in versions:
-        click.echo(f"          {line}")
+    _echo_parts(task.name, parts)
     click.echo(f"version   {version}")
 
-    given = _inputs(inputs)
-    names = [name for name, *_ in parameters(task)]
-    required = [name for name, _, needed, _ in parameters(task) if needed]
+    entry = Entry(name=task.func.__name__, task=task, module=task.func.__module__)
+    with reported():
+        given = parse_assignments(inputs)
+    names = [param.name for param in parameters(entry)]
+    required = [param.name for param in parameters(entry) if param.required]
     if any(name not in {n for n, _ in given} for name in required):
         for name in names:
             note = "ignored: cannot change outputs" if name in ignored else "in the key"
             click.echo(f"input     {name}  ({note})")
         click.echo("key       give every required input (-i NAME=VALUE) to see the key")
         return
-    kwargs = resolve_inputs(task, given, latest)
+    with reported():
+        kwargs = convert_inputs(entry, given, latest=latest).kwargs
     for name in names:
         shown = _short(kwargs[name]) if name in kwargs else "(default)"
         note = "ignored: cannot change outputs" if name in ignored else "in the key"

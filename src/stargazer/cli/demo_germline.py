@@ -5,9 +5,12 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
 
 import click
+
+from stargazer.cli.errors import CLIError
+from stargazer.cli.options import demo_options
+from stargazer.demo.germline_assets import register
 
 
 def _size(value: str) -> int:
@@ -19,67 +22,14 @@ def _size(value: str) -> int:
         raise click.BadParameter(str(err), param_hint="--size") from err
 
 
-def register(demo: Any) -> dict[str, Any]:
-    """Register a generated data set: reference, one Reads per sample, the truth VCF.
-
-    Returns:
-        ``{"reference": Reference, "reads": {sample: Reads}, "truth": Variants}``.
-    """
-    from stargazer import __version__
-    from stargazer.types import Reads, Reference, Variants
-
-    spec = demo.spec
-    tool = "stargazer.demo.germline"
-    params = {
-        "size": spec.size,
-        "coverage": spec.coverage,
-        "samples": spec.samples,
-        "difficulty": spec.difficulty,
-        "seed": spec.seed,
-    }
-    reference = Reference.create_sync(
-        demo.reference, tool=tool, tool_version=__version__, params=params, build="demo"
-    )
-    reads = {
-        sample: Reads.create_sync(
-            r1,
-            companions={"r2": r2},
-            parents=[reference],
-            tool=tool,
-            tool_version=__version__,
-            params=params,
-            sample_id=sample,
-            paired=True,
-        )
-        for sample, (r1, r2) in demo.reads.items()
-    }
-    single = spec.samples == 1
-    truth = Variants.create_sync(
-        demo.truth,
-        companions={"tbi": f"{demo.truth}.tbi"},
-        parents=[reference],
-        tool=tool,
-        tool_version=__version__,
-        params=params,
-        sample_id=spec.sample_ids[0] if single else "",
-        cohort="" if single else "demo",
-        caller="truth",
-    )
-    return {"reference": reference, "reads": reads, "truth": truth}
-
-
 @click.command()
 @click.option("--size", default="1Mb", show_default=True, help="Genome size (e.g. 20kb, 1Mb).")
 @click.option("--coverage", default=30.0, show_default=True, help="Mean read depth.")
 @click.option("--samples", default=1, show_default=True, help="Number of diploid samples.")
-@click.option(
-    "--difficulty",
-    type=click.Choice(["easy", "hard"]),
-    default="easy",
-    show_default=True,
-    help="hard adds segmental duplications, homopolymers and halves (and unevens) coverage.",
+@demo_options(
+    ("easy", "hard"),
+    "hard adds segmental duplications, homopolymers and halves (and unevens) coverage.",
 )
-@click.option("--seed", default=0, show_default=True, help="Random seed (same seed, same data).")
 @click.option(
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
@@ -107,13 +57,13 @@ def germline(
             seed=seed,
         )
     except ValueError as err:
-        raise click.ClickException(str(err)) from err
+        raise CLIError(str(err)) from err
     folder = output or Path(tempfile.mkdtemp(prefix="stargazer-demo-germline-"))
     try:
         demo = generate(spec, folder)
         registered = register(demo)
     except InvalidAssetError as err:
-        raise click.ClickException(str(err)) from err
+        raise CLIError(str(err)) from err
     finally:
         if output is None:
             shutil.rmtree(folder, ignore_errors=True)

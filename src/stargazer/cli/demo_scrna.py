@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import click
 
+from stargazer.cli.errors import CLIError
+from stargazer.cli.options import demo_options
+
 
 @click.command()
 @click.option("--cells", default=5000, show_default=True, help="Number of cells (barcodes).")
 @click.option("--genes", default=2000, show_default=True, help="Number of genes (13 are MT-).")
 @click.option("--clusters", default=8, show_default=True, help="Number of planted cell types.")
-@click.option(
-    "--difficulty",
-    type=click.Choice(["easy", "moderate"]),
-    default="easy",
-    show_default=True,
-    help="moderate: fewer, weaker markers, shallower libraries, more doublets.",
+@demo_options(
+    ("easy", "moderate"), "moderate: fewer, weaker markers, shallower libraries, more doublets."
 )
-@click.option("--seed", default=0, show_default=True, help="Random seed (same seed, same data).")
 @click.option(
     "--sample-id", default="demo-scrna", show_default=True, help="sample_id of the asset."
 )
@@ -35,7 +33,7 @@ def scrna(
     try:
         asset = register_demo(cells, genes, clusters, difficulty, seed, sample_id)
     except (ValueError, InvalidAssetError) as err:
-        raise click.ClickException(str(err)) from err
+        raise CLIError(str(err)) from err
     click.echo(f"anndata\t{asset.id}\t{asset.path}")
     click.echo(
         f"{asset.n_obs} cells x {asset.n_vars} genes, {clusters} planted types ({difficulty}). "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import warnings
+from typing import TextIO
 
 import click
 
@@ -58,7 +59,10 @@ class LazyGroup(click.Group):
         if cmd_name not in COMMANDS:
             return None
         module_name, attribute, _ = COMMANDS[cmd_name]
-        return getattr(importlib.import_module(module_name), attribute)
+        command = getattr(importlib.import_module(module_name), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{module_name}.{attribute} is not a click command")
+        return command
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """List commands with their one-line help, without importing them."""
@@ -77,6 +81,13 @@ def cli() -> None:
     warnings.showwarning = _one_line_warning
 
 
-def _one_line_warning(message: Warning | str, category: type[Warning], *_: object) -> None:
+def _one_line_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
     """Print a warning as one line (`warning: ...`), without Python's file and line."""
     click.echo(f"warning: {message}", err=True)

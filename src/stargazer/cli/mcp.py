@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from stargazer.cli.errors import CLIError
+
 
 @click.command()
 @click.option(
@@ -50,7 +52,7 @@ def mcp(http_port: int | None, host: str) -> None:
     try:
         token, token_file = http_token(workspace_root())
     except (ValueError, OSError) as err:
-        raise click.ClickException(str(err)) from err
+        raise CLIError(str(err)) from err
     server = create_server(Stargazer(notebooks_dir=default_notebooks_dir()))
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"Stargazer MCP server: http://{shown}:{http_port}/mcp", err=True)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from stargazer.cli.errors import CLIError
+
 #: Notebook names: a letter, then letters, digits, `_` or `-` (they become module-like files).
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")
 
@@ -29,15 +31,15 @@ def template_text(notebooks_dir: Path) -> str:
 
 
 def parse_target(target: str) -> str:
-    """The NAME in `scratch/NAME` (a trailing `.py` is allowed), or a ClickException."""
+    """The NAME in `scratch/NAME` (a trailing `.py` is allowed), or a CLIError."""
     kind, _, name = target.partition("/")
     name = name.removesuffix(".py")
     if kind != "scratch" or not name:
-        raise click.ClickException(
+        raise CLIError(
             f"unknown target {target!r}: use scratch/NAME, e.g. `stargazer new scratch/my_qc`"
         )
     if not NAME_PATTERN.fullmatch(name):
-        raise click.ClickException(
+        raise CLIError(
             f"bad notebook name {name!r}: start with a letter and use only letters, digits, "
             "'_' and '-', e.g. scratch/coverage_qc"
         )
@@ -92,7 +94,7 @@ def new(target: str) -> None:
     notebooks_dir = default_notebooks_dir()
     destination = notebooks_dir / "scratch" / f"{name}.py"
     if destination.exists():
-        raise click.ClickException(
+        raise CLIError(
             f"{destination} already exists: pick another name, or open it:\n"
             + "\n".join(how_to_open(destination, notebooks_dir))
         )

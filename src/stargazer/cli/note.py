@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from stargazer.cli.errors import CLIError
+
 
 def default_notebooks_dir() -> Path:
     """The `notebooks/` folder of the workspace the command is run from.
@@ -332,19 +334,17 @@ def note(
     from stargazer.access import is_loopback
 
     if not token and not is_loopback(host) and not accept_open:
-        raise click.ClickException(
+        raise CLIError(
             f"--no-token with --host {host} would let anyone on the network open the editor, "
             f"run code and read your files. Keep the token (drop --no-token), listen on "
             f"127.0.0.1, or pass {ACCEPT_FLAG} if this network is trusted."
         )
     target = path or default_notebooks_dir()
     if not target.exists():
-        raise click.ClickException(
-            f"no notebooks at {target}: run from a Stargazer checkout or pass a PATH"
-        )
+        raise CLIError(f"no notebooks at {target}: run from a Stargazer checkout or pass a PATH")
     if port_in_use(host, port):
         # Before any URL: a server that will not start must not print an address or token.
-        raise click.ClickException(busy_port_message(host, port))
+        raise CLIError(busy_port_message(host, port))
     secret = secrets.token_urlsafe(16) if token else None
     announce(host, port, secret)
     sys.stderr.flush()

@@ -165,7 +165,7 @@ def build_run_app(directory: Path, token: str | None) -> Any:
         if scope["type"] == "http" and scope["path"] == "/health":
             await PlainTextResponse("ok")(scope, receive, send)
             return
-        from_query = bool(token) and _has_token(_query_values(scope), token)
+        from_query = bool(token and _has_token(_query_values(scope), token))
         if token and not from_query and not _has_token(_cookie_values(scope), token):
             if scope["type"] == "websocket":
                 await send({"type": "websocket.close", "code": 1008})
@@ -173,7 +173,7 @@ def build_run_app(directory: Path, token: str | None) -> Any:
             message = "add ?access_token=... (printed by `stargazer note`) to the URL"
             await PlainTextResponse(message, status_code=401)(scope, receive, send)
             return
-        if from_query and scope["type"] == "http":
+        if from_query and token and scope["type"] == "http":
             # Trade the token in the URL for a cookie, and drop it from the address.
             await _redirect_with_cookie(scope, token)(scope, receive, send)
             return

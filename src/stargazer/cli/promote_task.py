@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
+
+from stargazer.cli.errors import reported
 
 # The promotion pathway's last step, printed when a promotion is done.
 _NEXT_STEP = (
@@ -65,21 +69,18 @@ def promote_task(
     A journal is written before the first change: if promote-task is killed midway, the next
     run (or `promote-task --abort`) rolls the interrupted promotion back, or finishes it.
     """
-    from stargazer.errors import PromotionError
     from stargazer.promote import PromoteRequest, parse_spec, promote
 
     if abort:
         from stargazer.promote import abort as abort_promotion
 
-        try:
+        with reported():
             done = abort_promotion()
-        except PromotionError as err:
-            raise click.ClickException(str(err)) from err
         click.echo(done or "No interrupted promotion: nothing to do.")
         return
     if spec is None or to is None:
         raise click.UsageError("give NOTEBOOK::NAME and --to MODULE (or --abort)")
-    try:
+    with reported():
         notebook, name = parse_spec(spec)
         request = PromoteRequest(
             notebook,
@@ -90,17 +91,21 @@ def promote_task(
             keep_notebook=keep_notebook,
         )
         outcome = promote(request, git=not no_git, dry_run=dry_run)
-    except PromotionError as err:
-        raise click.ClickException(str(err)) from err
-    plan = outcome.plan
     if outcome.recovered:
         click.echo(f"First: {outcome.recovered}.", err=True)
     if dry_run:
+        plan = outcome.plan
         click.echo(plan.diff(), nl=False)
         click.echo(f"dry run: {len(plan.changes)} file(s) would change; nothing written.", err=True)
         if not no_git:
             click.echo(f"dry run: would commit them on the branch {request.branch}.", err=True)
         return
+    _report(name, outcome)
+
+
+def _report(name: str, outcome: Any) -> None:
+    """What a promotion changed, what the review should look at, and the git outcome."""
+    plan = outcome.plan
     click.echo(f"Promoted `{name}` into {plan.module}:")
     for change in plan.changes:
         click.echo(f"  {plan.relative(change.path)}: {change.what}")

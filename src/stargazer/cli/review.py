@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from stargazer.cli.errors import CLIError
+
 
 @click.command("review")
 @click.option(
@@ -57,14 +59,14 @@ def review(
     try:
         result = run_review(Path.cwd(), base=base, run_tests=not no_tests, ai=ai)
     except ValueError as err:
-        raise click.ClickException(str(err)) from err
+        raise CLIError(str(err)) from err
     render = render_json if output_format == "json" else render_markdown
     click.echo(render(result), nl=False)
     if post:
         try:
             where = post_review(result, Path.cwd(), pr=pr)
         except ValueError as err:
-            raise click.ClickException(f"--post: {err}") from err
+            raise CLIError(f"--post: {err}") from err
         click.echo(f"Posted the review: {where}", err=True)
     if result.exit_code:
         raise SystemExit(result.exit_code)

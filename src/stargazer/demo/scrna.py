@@ -26,7 +26,7 @@ adata = simulate_counts(cells=500, genes=1000, clusters=5, difficulty="easy", se
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -122,6 +122,92 @@ def _check_arguments(cells: int, genes: int, clusters: int, difficulty: str) -> 
     return level
 
 
+class _Genes(NamedTuple):
+    """The planted gene programme."""
+
+    profiles: np.ndarray  # (clusters, genes): each type's expression, summing to 1
+    mt_profile: np.ndarray  # (genes,): the MT genes' share of mitochondrial reads
+    marker_of: np.ndarray  # (genes,): the type a gene marks, or ""
+
+
+class _Cells(NamedTuple):
+    """The planted cells."""
+
+    types: np.ndarray  # planted type of each cell
+    kind: np.ndarray  # singlet, low_quality or doublet
+    is_doublet: np.ndarray
+    partner: np.ndarray  # a doublet's second type
+    library: np.ndarray  # expected UMIs
+    mt_share: np.ndarray  # expected mitochondrial fraction
+
+
+def _plant_genes(rng: np.random.Generator, genes: int, clusters: int, level: Difficulty) -> _Genes:
+    """A log-normal baseline, MT genes first, then per-type profiles with planted markers."""
+    n_mt = len(MT_GENES)
+    baseline = rng.lognormal(mean=0.0, sigma=1.2, size=genes)
+    baseline[:n_mt] = 0.0
+    baseline[n_mt:] /= baseline[n_mt:].sum()
+    mt_profile = np.zeros(genes)
+    mt_profile[:n_mt] = rng.dirichlet(np.full(n_mt, 5.0))
+
+    candidates = rng.permutation(np.arange(n_mt, genes))
+    marker_of = np.full(genes, "", dtype=object)
+    profiles = np.empty((clusters, genes))
+    for k in range(clusters):
+        log_fold = rng.normal(0.0, level.shared_fold_sd, size=genes)
+        markers = candidates[k * level.markers_per_type : (k + 1) * level.markers_per_type]
+        marker_of[markers] = f"type_{k}"
+        log_fold[markers] = np.log(level.marker_fold) + rng.normal(0.0, 0.2, size=markers.size)
+        profile = baseline * np.exp(log_fold)
+        profiles[k] = profile / profile.sum()
+    return _Genes(profiles, mt_profile, marker_of)
+
+
+def _plant_cells(rng: np.random.Generator, cells: int, clusters: int, level: Difficulty) -> _Cells:
+    """Unequal but bounded type proportions, then low-quality cells and doublets."""
+    weights = rng.uniform(0.5, 1.5, size=clusters)
+    types = rng.choice(clusters, size=cells, p=weights / weights.sum())
+    kind = np.full(cells, "singlet", dtype=object)
+    roles = rng.random(cells)
+    kind[roles < level.low_quality_fraction] = "low_quality"
+    is_doublet = (roles >= level.low_quality_fraction) & (
+        roles < level.low_quality_fraction + level.doublet_fraction
+    )
+    kind[is_doublet] = "doublet"
+    partner = (types + rng.integers(1, clusters, size=cells)) % clusters
+
+    library = rng.lognormal(np.log(level.median_umis), 0.35, size=cells)
+    mt_share = rng.beta(2.0, 50.0, size=cells)  # ~4 % in healthy cells
+    low = kind == "low_quality"
+    library[low] = rng.lognormal(np.log(level.median_umis / 6.0), 0.3, size=low.sum())
+    mt_share[low] = rng.uniform(0.3, 0.7, size=low.sum())
+    return _Cells(types, kind, is_doublet, partner, library, mt_share)
+
+
+def _draw_counts(rng: np.random.Generator, planted: _Genes, cell: _Cells, level: Difficulty) -> Any:
+    """Gamma-Poisson counts around each cell's expected expression, as float32 CSR."""
+    import scipy.sparse as sp
+
+    chunks = []
+    r = 1.0 / level.dispersion
+    for start in range(0, len(cell.types), _CHUNK):
+        rows = slice(start, min(start + _CHUNK, len(cell.types)))
+        share = cell.mt_share[rows, None]
+        mu = planted.profiles[cell.types[rows]] * (1.0 - share)
+        mu += planted.mt_profile * share
+        mu *= cell.library[rows, None]
+        doublets = np.flatnonzero(cell.kind[rows] == "doublet")
+        if doublets.size:
+            second = planted.profiles[cell.partner[rows][doublets]] * (
+                1.0 - cell.mt_share[rows][doublets, None]
+            )
+            second += planted.mt_profile * cell.mt_share[rows][doublets, None]
+            mu[doublets] += second * cell.library[rows][doublets, None]
+        counts = rng.poisson(rng.gamma(r, mu / r))
+        chunks.append(sp.csr_matrix(counts.astype(np.float32)))
+    return sp.vstack(chunks, format="csr")
+
+
 def simulate_counts(
     cells: int = 5000,
     genes: int = 2000,
@@ -145,81 +231,31 @@ def simulate_counts(
         ValueError: The sizes cannot hold the planted structure, or the difficulty is unknown.
     """
     import anndata
-    import scipy.sparse as sp
 
     level = _check_arguments(cells, genes, clusters, difficulty)
     rng = np.random.default_rng(seed)
+    planted = _plant_genes(rng, genes, clusters, level)
+    cell = _plant_cells(rng, cells, clusters, level)
+    matrix = _draw_counts(rng, planted, cell, level)
 
-    # Gene programme: a log-normal baseline, MT genes first, then per-type profiles.
-    n_mt = len(MT_GENES)
-    baseline = rng.lognormal(mean=0.0, sigma=1.2, size=genes)
-    baseline[:n_mt] = 0.0
-    baseline[n_mt:] /= baseline[n_mt:].sum()
-    mt_profile = np.zeros(genes)
-    mt_profile[:n_mt] = rng.dirichlet(np.full(n_mt, 5.0))
-
-    candidates = rng.permutation(np.arange(n_mt, genes))
-    marker_of = np.full(genes, "", dtype=object)
-    profiles = np.empty((clusters, genes))
-    for k in range(clusters):
-        log_fold = rng.normal(0.0, level.shared_fold_sd, size=genes)
-        markers = candidates[k * level.markers_per_type : (k + 1) * level.markers_per_type]
-        marker_of[markers] = f"type_{k}"
-        log_fold[markers] = np.log(level.marker_fold) + rng.normal(0.0, 0.2, size=markers.size)
-        profile = baseline * np.exp(log_fold)
-        profiles[k] = profile / profile.sum()
-
-    # Cell composition: unequal but bounded type proportions, then bad cells.
-    weights = rng.uniform(0.5, 1.5, size=clusters)
-    types = rng.choice(clusters, size=cells, p=weights / weights.sum())
-    kind = np.full(cells, "singlet", dtype=object)
-    roles = rng.random(cells)
-    kind[roles < level.low_quality_fraction] = "low_quality"
-    is_doublet = (roles >= level.low_quality_fraction) & (
-        roles < level.low_quality_fraction + level.doublet_fraction
-    )
-    kind[is_doublet] = "doublet"
-    partner = (types + rng.integers(1, clusters, size=cells)) % clusters
-
-    library = rng.lognormal(np.log(level.median_umis), 0.35, size=cells)
-    mt_share = rng.beta(2.0, 50.0, size=cells)  # ~4 % in healthy cells
-    low = kind == "low_quality"
-    library[low] = rng.lognormal(np.log(level.median_umis / 6.0), 0.3, size=low.sum())
-    mt_share[low] = rng.uniform(0.3, 0.7, size=low.sum())
-
-    chunks = []
-    r = 1.0 / level.dispersion
-    for start in range(0, cells, _CHUNK):
-        stop = min(start + _CHUNK, cells)
-        mu = profiles[types[start:stop]] * (1.0 - mt_share[start:stop, None])
-        mu += mt_profile * mt_share[start:stop, None]
-        mu *= library[start:stop, None]
-        doublets = np.flatnonzero(kind[start:stop] == "doublet")
-        if doublets.size:
-            second = profiles[partner[start:stop][doublets]] * (
-                1.0 - mt_share[start:stop][doublets, None]
-            )
-            second += mt_profile * mt_share[start:stop][doublets, None]
-            mu[doublets] += second * library[start:stop][doublets, None]
-        counts = rng.poisson(rng.gamma(r, mu / r))
-        chunks.append(sp.csr_matrix(counts.astype(np.float32)))
-    matrix = sp.vstack(chunks, format="csr")
-
+    is_doublet, types, partner = cell.is_doublet, cell.types, cell.partner
     truth_type = np.array([f"type_{t}" for t in types], dtype=object)
     truth_type[is_doublet] = [
         "+".join(sorted((f"type_{a}", f"type_{b}")))
         for a, b in zip(types[is_doublet], partner[is_doublet], strict=True)
     ]
-    gene_names = list(MT_GENES) + [f"G{i:05d}" for i in range(1, genes - n_mt + 1)]
+    gene_names = list(MT_GENES) + [f"G{i:05d}" for i in range(1, genes - len(MT_GENES) + 1)]
     obs = pd.DataFrame(
         {
             "truth_type": pd.Categorical(truth_type),
-            "truth_kind": pd.Categorical(kind, categories=["singlet", "low_quality", "doublet"]),
+            "truth_kind": pd.Categorical(
+                cell.kind, categories=["singlet", "low_quality", "doublet"]
+            ),
         },
         index=pd.Index([f"cell{i:06d}" for i in range(cells)], name="barcode"),
     )
     var = pd.DataFrame(
-        {"planted_marker_of": marker_of.astype(str)},
+        {"planted_marker_of": planted.marker_of.astype(str)},
         index=pd.Index(gene_names, name="gene"),
     )
     adata = anndata.AnnData(X=matrix, obs=obs, var=var)

@@ -5,24 +5,25 @@ over streamable HTTP on loopback with `--http PORT`. Tasks and workflows are dis
 `stargazer.tasks.__all__` and `stargazer.workflows.__all__`, so a new or promoted task is a tool
 input without touching this module.
 
-Inputs are validated before anything runs: scalars against the task's signature, and asset
-parameters resolved from an asset id (`"reads-3f2a..."`, as `query_assets` returns) or a
-metadata query (`{"sample_id": "s1"}`, which must match exactly one asset of the parameter's
-type). Every failure comes back as an MCP tool error whose message says what to fix; the
-server itself keeps running.
+Inputs are converted and validated before anything runs by `stargazer.invoke`, the same
+converter `stargazer run` uses: scalars against the task's signature, and asset parameters
+resolved from an asset id (`"reads-3f2a..."`, as `query_assets` returns) or a metadata query
+(`{"sample_id": "s1"}` or `"sample_id=s1"`, which must match exactly one asset unless
+`latest` is set). Every failure comes back as an MCP tool error whose message says what to
+fix; the server itself keeps running.
 
 ```python
 server = create_server()
 server.run()  # stdio
 ```
 
-Where each part lives: `discovery` (what is exposed, described), `inputs` (validation, size
-bounds and allowed paths), `records` (results as JSON), `tools` (what each tool does),
+Where each part lives: `stargazer.invoke` (discovery, conversion, records, shared with the
+CLI), `inputs` (typed errors to tool errors, size bounds and allowed paths), `tools` (what
+each tool does),
 `server` (the tools on an `MCPServer`), `http_transport` (HTTP and its bearer token) and
 `log_limit` (bounded log lines).
 """
 
-from stargazer.mcp.discovery import Entry, discover, parameters, summary
 from stargazer.mcp.http_transport import (
     TOKEN_ENV,
     TOKEN_FILE,
@@ -30,9 +31,8 @@ from stargazer.mcp.http_transport import (
     require_bearer,
     serve_http,
 )
-from stargazer.mcp.inputs import MAX_ARGUMENT_BYTES, resolve_inputs
+from stargazer.mcp.inputs import MAX_ARGUMENT_BYTES, tool_errors
 from stargazer.mcp.log_limit import MAX_LOG_CHARS, limit_log_lines
-from stargazer.mcp.records import asset_record
 from stargazer.mcp.server import INSTRUCTIONS, create_server
 from stargazer.mcp.tools import Stargazer
 
@@ -42,16 +42,11 @@ __all__ = [
     "MAX_LOG_CHARS",
     "TOKEN_ENV",
     "TOKEN_FILE",
-    "Entry",
     "Stargazer",
-    "asset_record",
     "create_server",
-    "discover",
     "http_token",
     "limit_log_lines",
-    "parameters",
     "require_bearer",
-    "resolve_inputs",
     "serve_http",
-    "summary",
+    "tool_errors",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 
-from stargazer.mcp.discovery import summary
+from stargazer.invoke import summary
 from stargazer.mcp.log_limit import limit_log_lines
 from stargazer.mcp.tools import Stargazer
 
@@ -16,10 +16,11 @@ INSTRUCTIONS = """\
 Stargazer runs bioinformatics tasks (Flyte v2) on typed assets kept in a content-addressed store.
 Call list_tasks / list_workflows to see what exists, describe_task for a full docstring,
 query_assets to find input asset ids, then run_task or run_workflow with inputs given as
-scalars, asset ids, or metadata queries such as {"sample_id": "s1"}. add_asset registers a
-local file as a new asset; only files in the workspace or the data folders the user allowed
-(STARGAZER_DATA_DIRS) can be added. list_notebooks shows the marimo notebooks of this
-workspace."""
+scalars, asset ids, or metadata queries such as {"sample_id": "s1"} (or the text
+"sample_id=s1", as `stargazer run -i` takes); latest=true takes the newest when a query matches
+several. add_asset registers a local file as a new asset; only files in the workspace or the
+data folders the user allowed (STARGAZER_DATA_DIRS) can be added. list_notebooks shows the
+marimo notebooks of this workspace."""
 
 
 def create_server(stargazer: Stargazer | None = None) -> MCPServer:
@@ -31,6 +32,10 @@ def create_server(stargazer: Stargazer | None = None) -> MCPServer:
 
     Returns:
         An `MCPServer`; call `.run()` for stdio or `.run("streamable-http", ...)`.
+
+    Long because each tool is a small nested function, so that MCP reads its signature and
+    docstring as the tool's schema and the whole tool list reads in one place; the work
+    itself is in `Stargazer`.
     """
     from stargazer import __version__
 
@@ -56,18 +61,24 @@ def create_server(stargazer: Stargazer | None = None) -> MCPServer:
         return impl.describe(name)
 
     @server.tool()
-    async def run_task(name: str, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run a task through flyte.run and return its outputs (assets as id + metadata).
+    async def run_task(
+        name: str, inputs: dict[str, Any] | None = None, latest: bool = False
+    ) -> dict[str, Any]:
+        """Run a task through flyte.run; return its outputs (assets as id, metadata and path).
 
         inputs maps parameter names to scalars, asset ids, or metadata queries such as
-        {"sample_id": "s1"} (which must match exactly one asset of the parameter's type).
+        {"sample_id": "s1"} or "sample_id=s1"; a list parameter takes a list of those. A query
+        for one asset must match exactly one, unless latest=true takes the newest (for a
+        list: the newest per sample). The same rules as `stargazer run -i NAME=VALUE`.
         """
-        return await impl.run(name, inputs or {}, kind="task")
+        return await impl.run(name, inputs or {}, kind="task", latest=latest)
 
     @server.tool()
-    async def run_workflow(name: str, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run a workflow through flyte.run; inputs as for run_task."""
-        return await impl.run(name, inputs or {}, kind="workflow")
+    async def run_workflow(
+        name: str, inputs: dict[str, Any] | None = None, latest: bool = False
+    ) -> dict[str, Any]:
+        """Run a workflow through flyte.run; inputs and latest as for run_task."""
+        return await impl.run(name, inputs or {}, kind="workflow", latest=latest)
 
     @server.tool()
     def query_assets(filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:

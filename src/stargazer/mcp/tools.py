@@ -10,9 +10,17 @@ from typing import Any
 from mcp.server.mcpserver.exceptions import ToolError
 
 from stargazer.access import quote
-from stargazer.mcp.discovery import Entry, discover, summary
-from stargazer.mcp.inputs import _allowed_file, _bounded, resolve_inputs
-from stargazer.mcp.records import _jsonable, asset_record
+from stargazer.invoke import (
+    Catalog,
+    Entry,
+    asset_record,
+    convert_inputs,
+    details,
+    flatten,
+    output_record,
+    pairs_of,
+)
+from stargazer.mcp.inputs import allowed_file, bounded, tool_errors
 
 
 class Stargazer:
@@ -30,18 +38,17 @@ class Stargazer:
         workflows_module: str = "stargazer.workflows",
         notebooks_dir: Path | None = None,
     ) -> None:
-        self.tasks_module = tasks_module
-        self.workflows_module = workflows_module
+        self.catalog = Catalog(tasks_module, workflows_module)
         self.notebooks_dir = notebooks_dir
         self._flyte_ready = False
 
     def tasks(self) -> dict[str, Entry]:
         """The tasks, by name."""
-        return discover(self.tasks_module)
+        return self.catalog.entries("task")
 
     def workflows(self) -> dict[str, Entry]:
         """The workflows, by name."""
-        return discover(self.workflows_module)
+        return self.catalog.entries("workflow")
 
     def find(self, name: str, *, kind: str | None = None) -> Entry:
         """A task or workflow by exported name or Flyte name (`gatk_env.align`).
@@ -49,33 +56,12 @@ class Stargazer:
         Raises:
             ToolError: No such name, or (with `kind`) it is the other kind.
         """
-        if len(name) > 200:
-            raise ToolError(f"no task or workflow is named {quote(name, 60)!r} (see list_tasks)")
-        pools = {"task": self.tasks(), "workflow": self.workflows()}
-        for pool_kind, pool in pools.items():
-            for entry in pool.values():
-                if name in (entry.name, entry.task.name):
-                    if kind is not None and pool_kind != kind:
-                        raise ToolError(f"{name!r} is a {pool_kind}: use run_{pool_kind}")
-                    return entry
-        wanted = [kind] if kind else list(pools)
-        known = sorted(n for k in wanted for n in pools[k])
-        raise ToolError(
-            f"no {kind or 'task or workflow'} named {name!r}; known: "
-            f"{', '.join(known) or '(none yet)'} (see list_tasks / list_workflows)"
-        )
+        with tool_errors():
+            return self.catalog.find(name, kind=kind)
 
     def describe(self, name: str) -> dict[str, Any]:
         """Full docstring and signature of a task or workflow."""
-        entry = self.find(name)
-        kind = "workflow" if entry.module == self.workflows_module else "task"
-        return {
-            **summary(entry),
-            "kind": kind,
-            "signature": f"{entry.name}{inspect.signature(entry.task.func)}",
-            "docstring": inspect.cleandoc(entry.task.func.__doc__ or ""),
-            "module": entry.task.func.__module__,
-        }
+        return details(self.find(name))
 
     def _init_flyte(self) -> None:
         if not self._flyte_ready:
@@ -84,25 +70,28 @@ class Stargazer:
             flyte.init_from_config()
             self._flyte_ready = True
 
-    async def run(self, name: str, inputs: dict[str, Any], kind: str) -> dict[str, Any]:
-        """Validate inputs, run through `flyte.run`, return the outputs as JSON."""
+    async def run(
+        self, name: str, inputs: dict[str, Any], kind: str, latest: bool = False
+    ) -> dict[str, Any]:
+        """Convert inputs as `stargazer run` does, run through `flyte.run`, return records."""
         import anyio
         import flyte
 
         entry = self.find(name, kind=kind)
-        _bounded(inputs, "inputs")
-        kwargs = resolve_inputs(entry, inputs or {})
+        bounded(inputs, "inputs")
+        with tool_errors():
+            converted = convert_inputs(entry, pairs_of(entry, inputs or {}), latest=latest)
 
         def run_blocking() -> tuple[Any, list[Any]]:
             self._init_flyte()
-            run = flyte.run(entry.task, **kwargs)
-            return run, list(run.outputs())
+            run = flyte.run(entry.task, **converted.kwargs)
+            return run, [output_record(value) for value in flatten(run.outputs())]
 
         try:
             run, outputs = await anyio.to_thread.run_sync(run_blocking)
         except (ToolError, KeyboardInterrupt):
             raise
-        except Exception as err:
+        except Exception as err:  # any failure of the task is the caller's answer, not a crash
             raise ToolError(f"{kind} {entry.name} failed: {type(err).__name__}: {err}") from err
         from stargazer.utils import execution_context
 
@@ -115,7 +104,8 @@ class Stargazer:
             "name": entry.name,
             "where": where,
             "run": link,
-            "outputs": [_jsonable(value) for value in outputs],
+            "inputs": [note.strip() for note in converted.notes],
+            "outputs": outputs,
         }
 
     def query(self, filters: dict[str, Any]) -> list[dict[str, Any]]:
@@ -156,13 +146,13 @@ class Stargazer:
                 f"unknown asset type {quote(asset_type, 64)!r}; use one of "
                 f"{', '.join(sorted(classes))}"
             )
-        _bounded(metadata, "metadata")
-        _bounded(companions, "companions")
+        bounded(metadata, "metadata")
+        bounded(companions, "companions")
         if companions is not None and not isinstance(companions, dict):
             raise ToolError(f"companions must map roles to paths, got {quote(repr(companions))}")
-        source = _allowed_file(path, "path")
+        source = allowed_file(path, "path")
         checked = {
-            str(role): str(_allowed_file(value, f"companion {quote(str(role))!r}"))
+            str(role): str(allowed_file(value, f"companion {quote(str(role))!r}"))
             for role, value in (companions or {}).items()
         }
         fields = {"parents": [], "tool": "user", "tool_version": "", **(metadata or {})}

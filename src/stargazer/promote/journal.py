@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from stargazer.errors import PromotionError
+from stargazer.promote.apply import atomic_write, crash_point
 from stargazer.promote.plan import PromotionPlan
-from stargazer.promote.transaction import atomic_write, crash_point
 
 #: The journal, relative to the workspace root (git-ignored with the rest of `.stargazer/`).
 JOURNAL = Path(".stargazer") / "promote-journal.json"
@@ -187,22 +187,7 @@ def rollback(root: Path, journal: Journal, *, after_crash: bool = False) -> None
     if journal.git:
         if after_crash:
             _remove_stale_lock(root)
-        head = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD").stdout.strip()
-        if head == journal.branch:
-            if journal.start == journal.start_commit:
-                _git(root, "update-ref", "--no-deref", "HEAD", journal.start_commit)
-            else:
-                _git(root, "symbolic-ref", "HEAD", f"refs/heads/{journal.start}")
-        index = git_index(root)
-        if journal.had_index and (root / INDEX_COPY).exists():
-            _write_atomic(index, (root / INDEX_COPY).read_bytes())
-        elif not journal.had_index:
-            index.unlink(missing_ok=True)
-        tip = _git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{journal.branch}")
-        if tip.returncode == 0 and (
-            tip.stdout.strip() == journal.start_commit or _committed(root, journal)
-        ):
-            _git(root, "branch", "-D", journal.branch)
+        _rollback_git(root, journal)
     for entry in reversed(journal.files):
         path = root / entry["path"]
         if entry["old"] is None:
@@ -215,6 +200,26 @@ def rollback(root: Path, journal: Journal, *, after_crash: bool = False) -> None
         if path.is_dir() and not any(path.iterdir()):
             path.rmdir()
     end(root)
+
+
+def _rollback_git(root: Path, journal: Journal) -> None:
+    """Back on the starting branch, git's index as it was, the `promote/NAME` branch gone."""
+    head = _git(root, "symbolic-ref", "--quiet", "--short", "HEAD").stdout.strip()
+    if head == journal.branch:
+        if journal.start == journal.start_commit:
+            _git(root, "update-ref", "--no-deref", "HEAD", journal.start_commit)
+        else:
+            _git(root, "symbolic-ref", "HEAD", f"refs/heads/{journal.start}")
+    index = git_index(root)
+    if journal.had_index and (root / INDEX_COPY).exists():
+        _write_atomic(index, (root / INDEX_COPY).read_bytes())
+    elif not journal.had_index:
+        index.unlink(missing_ok=True)
+    tip = _git(root, "rev-parse", "--verify", "--quiet", f"refs/heads/{journal.branch}")
+    if tip.returncode == 0 and (
+        tip.stdout.strip() == journal.start_commit or _committed(root, journal)
+    ):
+        _git(root, "branch", "-D", journal.branch)
 
 
 def recover(root: Path) -> str | None:

@@ -155,7 +155,7 @@ class Notebook:
             ):
                 self.setup = node
                 self._read_block(node.body, None)
-            elif isinstance(node, DefNode) and any(
+            elif isinstance(node, FunctionNode) and any(
                 is_app_attribute(dec, self.app, "cell") for dec in node.decorator_list
             ):
                 cell = node

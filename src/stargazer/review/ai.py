@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from stargazer.review.findings import AiOutcome, Comment
@@ -103,7 +104,7 @@ def check_base_url(url: str) -> str:
     raise ValueError(f"{url}: not an http(s) URL")
 
 
-def _post(url: str, headers: dict[str, str], payload: dict) -> dict:
+def _post(url: str, headers: dict[str, str], payload: dict[str, Any]) -> dict[str, Any]:
     request = urllib.request.Request(
         url,
         data=json.dumps(payload).encode(),
@@ -111,7 +112,10 @@ def _post(url: str, headers: dict[str, str], payload: dict) -> dict:
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-        return json.loads(response.read().decode())
+        reply = json.loads(response.read().decode())
+    if not isinstance(reply, dict):
+        raise ValueError(f"{url} answered with JSON that is not an object: {reply!r:.200}")
+    return reply
 
 
 def _ask(provider: Provider, key: str, base: str, model: str, system: str, user: str) -> str:

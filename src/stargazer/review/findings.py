@@ -124,6 +124,11 @@ class Review:
         return [*self.comments, *self.ai.comments]
 
     @property
+    def combined_patch(self) -> str:
+        """Every file's patch in one diff, files in name order ("" when there is none)."""
+        return "".join(self.patches[path] for path in sorted(self.patches))
+
+    @property
     def exit_code(self) -> int:
         """1 when a blocking convention fails, else 0."""
         return 1 if self.blocking else 0

@@ -109,6 +109,55 @@ def _local_names(node: FunctionNode) -> set[str]:
     return names
 
 
+def _span(node: ast.expr, text: str) -> Span:
+    """Replace the source of `node` with `text`."""
+    end_line, end_col = node.end_lineno or node.lineno, node.end_col_offset or 0
+    return Span(node.lineno, node.col_offset, end_line, end_col, text)
+
+
+def _asset_names(param: str, used: set[str]) -> tuple[str, str] | None:
+    """(the asset parameter's name, the local variable for its path), None if one is taken.
+
+    `x_path` becomes `x` and keeps `x_path` for the path; `x` stays `x` with `x_path`.
+    """
+    new_name = param
+    for suffix in PATH_SUFFIXES:
+        if param.endswith(suffix) and len(param) > len(suffix):
+            new_name = param[: -len(suffix)]
+            break
+    if new_name != param and new_name in used:
+        new_name = param
+    local = param if new_name != param else f"{param}_path"
+    if local != param and local in used:
+        return None
+    return new_name, local
+
+
+def _empty_parents(node: FunctionNode, asset_names: set[str], parent: str) -> list[Span]:
+    """`parents=[]` of the assets a function creates, made `parents=[parent]`."""
+    return [
+        _span(keyword.value, f"[{parent}]")
+        for call in asset_calls(node, asset_names)
+        for keyword in call.keywords
+        if keyword.arg == "parents"
+        and isinstance(keyword.value, ast.List)
+        and not keyword.value.elts
+    ]
+
+
+def _insert_fetch(text: str, task: str, asset: str, local: str) -> str | None:
+    """Put `local = await asset.fetch()` first in `task`'s body (None: no such task)."""
+    tree = _parse(text)
+    node = find_function(tree, task) if tree else None
+    if node is None:
+        return None
+    body = node.body
+    has_doc = ast.get_docstring(node) is not None
+    first = body[1] if has_doc and len(body) > 1 else body[0]
+    before = first.lineno if not (has_doc and len(body) == 1) else (node.end_lineno or 0) + 1
+    return insert_lines(text, before, [f"{' ' * first.col_offset}{local} = await {asset}.fetch()"])
+
+
 def asset_parameter_fix(task: str, param: str, asset: str, asset_names: set[str]) -> FixFunction:
     """Make `param` an `asset` parameter; the body fetches its file into a local path.
 
@@ -126,58 +175,26 @@ def asset_parameter_fix(task: str, param: str, asset: str, asset_names: set[str]
         annotation = arg.annotation
         if isinstance(annotation, ast.Name) and annotation.id == asset:
             return text
-        new_name = param
-        for suffix in PATH_SUFFIXES:
-            if param.endswith(suffix) and len(param) > len(suffix):
-                new_name = param[: -len(suffix)]
-                break
-        used = _local_names(node)
-        if new_name != param and new_name in used:
-            new_name = param
-        local = param if new_name != param else f"{param}_path"
-        if local != param and local in used:
+        names = _asset_names(param, _local_names(node))
+        if names is None:
             return text
+        new_name, local = names
         end_line = annotation.end_lineno or arg.lineno
         end_col = annotation.end_col_offset or 0
         spans = [Span(arg.lineno, arg.col_offset, end_line, end_col, f"{new_name}: {asset}")]
         if local != param:
-            for statement in node.body:
-                for name in ast.walk(statement):
-                    if isinstance(name, ast.Name) and name.id == param:
-                        spans.append(
-                            Span(
-                                name.lineno,
-                                name.col_offset,
-                                name.end_lineno or name.lineno,
-                                name.end_col_offset or 0,
-                                local,
-                            )
-                        )
-        for call in asset_calls(node, asset_names):
-            for keyword in call.keywords:
-                value = keyword.value
-                if keyword.arg == "parents" and isinstance(value, ast.List) and not value.elts:
-                    spans.append(
-                        Span(
-                            value.lineno,
-                            value.col_offset,
-                            value.end_lineno or value.lineno,
-                            value.end_col_offset or 0,
-                            f"[{new_name}]",
-                        )
-                    )
+            spans += [
+                _span(name, local)
+                for statement in node.body
+                for name in ast.walk(statement)
+                if isinstance(name, ast.Name) and name.id == param
+            ]
+        spans += _empty_parents(node, asset_names, new_name)
         text = replace_spans(text, spans)
-        tree = _parse(text)
-        node = find_function(tree, task) if tree else None
-        if node is None:
+        fetched = _insert_fetch(text, task, new_name, local)
+        if fetched is None:
             return text
-        body = node.body
-        has_doc = ast.get_docstring(node) is not None
-        first = body[1] if has_doc and len(body) > 1 else body[0]
-        before = first.lineno if not (has_doc and len(body) == 1) else (node.end_lineno or 0) + 1
-        fetch = f"{' ' * first.col_offset}{local} = await {new_name}.fetch()"
-        text = insert_lines(text, before, [fetch])
-        return add_import(text, f"from stargazer.types import {asset}", asset)
+        return add_import(fetched, f"from stargazer.types import {asset}", asset)
 
     return apply
 
@@ -251,7 +268,11 @@ def export_fix(task: str, module: str) -> FixFunction:
             ):
                 listed = node.value
         if listed is not None:
-            names = [e.value for e in listed.elts if isinstance(e, ast.Constant)]
+            names = [
+                e.value
+                for e in listed.elts
+                if isinstance(e, ast.Constant) and isinstance(e.value, str)
+            ]
             if task not in names:
                 items = "".join(f'    "{name}",\n' for name in sorted({*names, task}))
                 text = replace_spans(

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from stargazer.review.diff import git
 from stargazer.review.findings import Review
-from stargazer.review.render import comment_markdown, summary_markdown
+from stargazer.review.render import comment_markdown, comments_section, summary_markdown
 
 
 def _remote(root: Path) -> str:
@@ -64,15 +64,14 @@ def payload(review: Review) -> dict[str, object]:
             )
         else:
             elsewhere.append(comment)
-    body = [summary_markdown(review)]
-    if elsewhere:
-        body.append("### Comments outside the changed lines")
-        body += [comment_markdown(c) for c in elsewhere]
+    body = [
+        summary_markdown(review),
+        *comments_section("Comments outside the changed lines", elsewhere),
+    ]
     if review.patches:
-        combined = "".join(review.patches[p] for p in sorted(review.patches))
         body.append(
             "<details><summary>Every suggested patch (git apply)</summary>\n\n"
-            f"```diff\n{combined}```\n</details>"
+            f"```diff\n{review.combined_patch}```\n</details>"
         )
     body.append("*Posted by `stargazer review --post`.*")
     return {

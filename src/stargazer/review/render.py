@@ -62,19 +62,21 @@ def summary_markdown(review: Review) -> str:
     return "\n".join(lines)
 
 
+def comments_section(heading: str, comments: list[Comment]) -> list[str]:
+    """A `### heading` and each comment as markdown; nothing when there are no comments."""
+    if not comments:
+        return []
+    return [f"### {heading}", *(comment_markdown(c) for c in comments)]
+
+
 def render_markdown(review: Review) -> str:
     """The whole review as markdown."""
-    parts = [summary_markdown(review)]
-    comments = review.all_comments
-    if comments:
-        parts.append("### Comments")
-        parts += [comment_markdown(c) for c in comments]
+    parts = [summary_markdown(review), *comments_section("Comments", review.all_comments)]
     if review.patches:
-        combined = "".join(review.patches[path] for path in sorted(review.patches))
         parts.append(
             "### Every suggested patch\n\nApply them all with `git apply` (save this block as "
             "a file), or `stargazer review --format json` and its `patches`:\n\n"
-            + _fence(combined, "diff")
+            + _fence(review.combined_patch, "diff")
         )
     return "\n\n".join(parts) + "\n"
 

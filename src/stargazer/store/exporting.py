@@ -6,14 +6,24 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stargazer.errors import DamagedStoreError
 from stargazer.store.files import copy_and_hash, read_only_mode
 from stargazer.store.manifest import safe_name
+from stargazer.store.stamps import Stamps
 
 
 class ExportMixin:
     """The export methods of `LocalStore`."""
+
+    # What this mixin uses of `LocalStore` (defined there).
+    stamps: Stamps
+
+    if TYPE_CHECKING:
+
+        def object_path(self, digest: str) -> Path:
+            """See `LocalStore.object_path`."""
 
     def export(self, files: Mapping[str, str], names: Mapping[str, str], dest: Path) -> list[Path]:
         """Copy an asset's (local) objects into the folder `dest` under their names.

@@ -111,9 +111,9 @@ def sweep(store: LocalStore, found: Plan) -> tuple[int, int]:
                     path.unlink()
                     freed, deleted = freed + size, deleted + 1
             elif path.parent == store.tmp:
-                size = _remove_staging(path, remove_tree)
-                if size is not None:
-                    freed, deleted = freed + size, deleted + 1
+                removed = _remove_staging(path, remove_tree)
+                if removed is not None:
+                    freed, deleted = freed + removed, deleted + 1
             elif path.parent == store.views and path.name not in known:
                 remove_tree(path)
                 deleted += 1

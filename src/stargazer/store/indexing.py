@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import secrets
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stargazer.errors import DamagedStoreError, StoreWarning
 from stargazer.store.index import Index, IndexUnreadable
@@ -22,6 +22,27 @@ from stargazer.store.locks import file_lock
 
 class IndexingMixin:
     """The index methods of `LocalStore`."""
+
+    # What this mixin uses of `LocalStore` (defined there).
+    root: Path
+    locks: Path
+    index: Index
+
+    if TYPE_CHECKING:
+
+        def ensure_root(self) -> None:
+            """See `LocalStore.ensure_root`."""
+
+        def real_folder(self, folder: Path) -> Path:
+            """See `LocalStore.real_folder`."""
+
+        def manifest_ids(self) -> set[str]:
+            """See `LocalStore.manifest_ids`."""
+
+        def iter_manifests(
+            self, only: Iterable[str] | None = None
+        ) -> Iterator[tuple[Path, dict[str, Any] | None, str]]:
+            """See `LocalStore.iter_manifests`."""
 
     def query(
         self, kind: str | None = None, filters: Mapping[str, list[str]] | None = None

@@ -70,7 +70,7 @@ def asset_id(kind: str, document: dict[str, Any]) -> str:
     return f"{kind}-{hashlib.sha256(canonical_json(identity)).hexdigest()[:40]}"
 
 
-def check_asset_id(value: str) -> str:
+def check_asset_id(value: object) -> str:
     """Return `value` if it is a well-formed asset id, else raise ValueError naming it."""
     if not isinstance(value, str) or not ASSET_ID.match(value):
         raise ValueError(
@@ -80,14 +80,14 @@ def check_asset_id(value: str) -> str:
     return value
 
 
-def check_digest(value: str) -> str:
+def check_digest(value: object) -> str:
     """Return `value` if it is a `sha256:<64 hex>` digest, else raise ValueError."""
     if not isinstance(value, str) or not DIGEST.match(value):
         raise ValueError(f"{value!r} is not a digest: expected 'sha256:' and 64 hex digits")
     return value
 
 
-def safe_name(name: str, what: str = "file name") -> str:
+def safe_name(name: object, what: str = "file name") -> str:
     """Return `name` if it is one plain path component that stays inside a folder.
 
     Refuses empty names, `.`/`..`, path separators, NUL and other control characters, so a
@@ -170,31 +170,40 @@ def with_labels(manifest: dict[str, Any], labels: dict[str, str]) -> dict[str, A
     return check_manifest(labelled)
 
 
+def _check_files(files: dict[str, Any], names: dict[str, Any]) -> None:
+    """Roles are keys, `primary` among them; digests are digests; names are plain names."""
+    if "primary" not in files or set(files) != set(names):
+        raise ValueError("files and names must have the same roles, including 'primary'")
+    for role, digest in files.items():
+        if not KEY.match(role):
+            raise ValueError(f"bad role {role!r}")
+        check_digest(digest)
+        safe_name(names[role])
+
+
+def _check_structure(document: dict[str, Any]) -> None:
+    """Raise (ValueError, KeyError, TypeError ...) at the first thing wrong in a manifest."""
+    if document.get("schema") != SCHEMA:
+        raise ValueError(f"unsupported schema {document.get('schema')!r}")
+    check_asset_id(document["id"])
+    if not document["id"].startswith(document["kind"] + "-"):
+        raise ValueError("id does not start with its kind")
+    _check_files(document["files"], document["names"])
+    for parent in document["parents"]:
+        check_asset_id(parent)
+    for key in document["metadata"]:
+        if not KEY.match(key):
+            raise ValueError(f"bad metadata key {key!r}")
+    if "labels" in document:
+        check_labels(document["labels"])
+    if asset_id(document["kind"], document) != document["id"]:
+        raise ValueError("id does not match the content")
+
+
 def check_manifest(document: dict[str, Any], source: str = "manifest") -> dict[str, Any]:
     """Check the structure of a manifest read from disk or a remote store; return it."""
     try:
-        if document.get("schema") != SCHEMA:
-            raise ValueError(f"unsupported schema {document.get('schema')!r}")
-        check_asset_id(document["id"])
-        if not document["id"].startswith(document["kind"] + "-"):
-            raise ValueError("id does not start with its kind")
-        files, names = document["files"], document["names"]
-        if "primary" not in files or set(files) != set(names):
-            raise ValueError("files and names must have the same roles, including 'primary'")
-        for role, digest in files.items():
-            if not KEY.match(role):
-                raise ValueError(f"bad role {role!r}")
-            check_digest(digest)
-            safe_name(names[role])
-        for parent in document["parents"]:
-            check_asset_id(parent)
-        for key in document["metadata"]:
-            if not KEY.match(key):
-                raise ValueError(f"bad metadata key {key!r}")
-        if "labels" in document:
-            check_labels(document["labels"])
-        if asset_id(document["kind"], document) != document["id"]:
-            raise ValueError("id does not match the content")
+        _check_structure(document)
     except (KeyError, TypeError, AttributeError, InvalidAssetError, ValueError) as err:
         raise ValueError(f"{source} is not a valid Stargazer manifest: {err}") from err
     return document

@@ -30,41 +30,23 @@ Faults, and what the store does about them:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
-import threading
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from stargazer.errors import StoreWarning
+from stargazer.store import remote_errors
 from stargazer.store.manifest import ASSET_ID, check_asset_id, check_digest, check_manifest
+from stargazer.store.remote_errors import warn_once
+from stargazer.store.remote_uploads import PART_SIZE, UploadsMixin, check_bytes, file_chunks
 
-#: Objects larger than this are uploaded in parts of this size (S3's minimum part is 5 MiB).
-PART_SIZE = 8 * 1024 * 1024
+if TYPE_CHECKING:
+    from obstore.store import ClientConfig, S3Config
 
-_warned: set[str] = set()
-_warned_lock = threading.Lock()
-
-
-def warn_once(where: str, message: str) -> None:
-    """Warn (`StoreWarning`) with `message`, naming `where`, at most once per process per `where`.
-
-    The CLI prints a warning as one line, `warning: <message>`.
-    """
-    with _warned_lock:
-        if where in _warned:
-            return
-        _warned.add(where)
-    warnings.warn(
-        f"{message} (skipped; the other assets are unaffected)", StoreWarning, stacklevel=3
-    )
+__all__ = ["PART_SIZE", "RemoteStore", "parse_url", "warn_once"]
 
 
 def parse_url(url: str) -> tuple[str, str]:
@@ -89,29 +71,7 @@ def _region() -> str:
     return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
 
 
-#: Words in an obstore/botocore error that mean "the endpoint could not be reached".
-_UNREACHABLE = (
-    ("connection refused", "connection refused"),
-    ("dns error", "host name not found"),
-    ("failed to lookup address", "host name not found"),
-    ("timed out", "timed out"),
-    ("connect timeout", "timed out"),
-    ("read timeout", "timed out"),
-    ("connection reset", "connection reset"),
-    ("error sending request", "no connection"),
-    ("could not connect", "no connection"),
-)
-
-_DENIED = (
-    "AccessDenied",
-    "InvalidAccessKeyId",
-    "SignatureDoesNotMatch",
-    "ExpiredToken",
-    "InvalidToken",
-)
-
-
-class RemoteStore:
+class RemoteStore(UploadsMixin):
     """Objects and manifests in an S3 bucket under a prefix."""
 
     def __init__(self, url: str) -> None:
@@ -121,8 +81,8 @@ class RemoteStore:
         self.bucket, self.prefix = parse_url(url)
         self.endpoint = _endpoint()
         self.region = _region()
-        config: dict[str, str] = {"region": self.region}
-        client_options: dict[str, bool | str] = {"timeout": "300s", "connect_timeout": "10s"}
+        config: S3Config = {"region": self.region}
+        client_options: ClientConfig = {"timeout": "300s", "connect_timeout": "10s"}
         if self.endpoint:
             config["endpoint"] = self.endpoint
             if self.endpoint.startswith("http://"):
@@ -130,8 +90,8 @@ class RemoteStore:
         self.client = S3Store(
             self.bucket,
             prefix=self.prefix or None,
-            config=config,  # type: ignore[arg-type]
-            client_options=client_options,  # type: ignore[arg-type]
+            config=config,
+            client_options=client_options,
         )
 
     # -- keys ------------------------------------------------------------------------------
@@ -158,40 +118,7 @@ class RemoteStore:
 
     def explain(self, err: BaseException, action: str) -> OSError:
         """One-line `OSError` for a failed S3 call: what failed, where, and what to check."""
-        text = str(err).split("\n\nDebug source:", 1)[0]
-        whole = str(err).lower()
-        endpoint = self._endpoint_text()
-        code = re.search(r"<Code>([^<]+)</Code>", text)
-        detail = re.search(r"<Message>([^<]+)</Message>", text)
-        status = re.search(r"\b(40[0-9]|5[0-9][0-9]) [A-Z][A-Za-z ]+", text)
-        code_text = (
-            code.group(1) if code else getattr(err, "response", {}).get("Error", {}).get("Code", "")
-        )
-        status_text = status.group(1) if status else ""
-        if not code_text and not status_text:  # no HTTP answer at all
-            for needle, reason in _UNREACHABLE:
-                if needle in whole:
-                    return ConnectionError(
-                        f"cannot reach the S3 endpoint {endpoint} ({reason}) to {action} "
-                        f"{self.url}: check that the server is running and reachable, and that "
-                        "AWS_ENDPOINT_URL (or your network/proxy) is right"
-                    )
-        if code_text == "NoSuchBucket":
-            return OSError(
-                f"bucket {self.bucket!r} does not exist at {endpoint}: create it, or fix "
-                f"STARGAZER_STORE={self.url} / AWS_ENDPOINT_URL"
-            )
-        refused = type(err).__name__ in ("PermissionDeniedError", "UnauthenticatedError")
-        if refused or code_text in _DENIED or status_text in ("401", "403"):
-            return PermissionError(
-                f"{endpoint} refused to {action} {self.url} ({code_text or status_text}): check "
-                "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) and the "
-                "bucket's policy"
-            )
-        summary = " ".join(filter(None, [code_text, detail.group(1) if detail else ""]))
-        if not summary:
-            summary = text.splitlines()[0][:300] if text else type(err).__name__
-        return OSError(f"could not {action} {self.url} at {endpoint}: {summary}")
+        return remote_errors.explain(err, action, self.url, self.bucket, self._endpoint_text())
 
     @contextmanager
     def _errors(self, action: str) -> Iterator[None]:
@@ -233,7 +160,7 @@ class RemoteStore:
 
         if isinstance(source, bytes):
             if digest is not None:
-                _check_bytes(source, digest, key)
+                check_bytes(source, digest, key)
             with self._errors("upload to"):
                 obstore.put(self.client, key, source, use_multipart=False)
             return
@@ -241,7 +168,7 @@ class RemoteStore:
         if size <= PART_SIZE:
             data = source.read_bytes()
             if digest is not None:
-                _check_bytes(data, digest, str(source))
+                check_bytes(data, digest, str(source))
             with self._errors("upload to"):
                 obstore.put(self.client, key, data, use_multipart=False)
             return
@@ -249,7 +176,7 @@ class RemoteStore:
             obstore.put(
                 self.client,
                 key,
-                _file_chunks(source, digest),
+                file_chunks(source, digest),
                 use_multipart=True,
                 chunk_size=PART_SIZE,
                 max_concurrency=8,
@@ -334,118 +261,6 @@ class RemoteStore:
             )
         return manifest
 
-    # -- incomplete multipart uploads ------------------------------------------------------
-
-    def _s3_api(self) -> Any:
-        """A botocore S3 client on the same endpoint, region and credentials."""
-        import botocore.session
-        from botocore.config import Config
-
-        session = botocore.session.get_session()
-        return session.create_client(
-            "s3",
-            region_name=self.region,
-            endpoint_url=self.endpoint,
-            config=Config(connect_timeout=10, read_timeout=60, retries={"max_attempts": 3}),
-        )
-
-    def _api_errors(self, action: str) -> Any:
-        return _BotocoreErrors(self, action)
-
-    def stale_uploads(self, older_than: timedelta) -> list[dict[str, Any]]:
-        """Incomplete multipart uploads under the prefix started before now - `older_than`.
-
-        Each is `{"key", "upload_id", "initiated"}` (key relative to the prefix). Such an
-        upload is left by a process killed while uploading; a younger one may still be live.
-        """
-        client = self._s3_api()
-        cutoff = datetime.now(UTC) - older_than
-        base = f"{self.prefix}/" if self.prefix else ""
-        found = []
-        with self._api_errors("list the multipart uploads of"):
-            pages = client.get_paginator("list_multipart_uploads").paginate(
-                Bucket=self.bucket, Prefix=base
-            )
-            for page in pages:
-                for upload in page.get("Uploads", []):
-                    initiated = upload["Initiated"]
-                    if initiated.tzinfo is None:
-                        initiated = initiated.replace(tzinfo=UTC)
-                    if initiated <= cutoff:
-                        found.append(
-                            {
-                                "key": upload["Key"][len(base) :],
-                                "upload_id": upload["UploadId"],
-                                "initiated": initiated,
-                            }
-                        )
-        return found
-
-    def abort_uploads(self, uploads: list[dict[str, Any]]) -> int:
-        """Abort the given multipart uploads (from `stale_uploads`); return how many."""
-        client = self._s3_api()
-        base = f"{self.prefix}/" if self.prefix else ""
-        done = 0
-        with self._api_errors("abort multipart uploads in"):
-            for upload in uploads:
-                try:
-                    client.abort_multipart_upload(
-                        Bucket=self.bucket, Key=base + upload["key"], UploadId=upload["upload_id"]
-                    )
-                except client.exceptions.NoSuchUpload:
-                    continue  # finished or aborted meanwhile
-                done += 1
-        return done
-
     def describe(self) -> str:
         """One line for people: where the remote store is."""
         return f"remote store {self.url} ({self.endpoint or 'AWS S3'})"
-
-
-class _BotocoreErrors:
-    """Context manager: botocore errors -> the same one-line `OSError`s as obstore's."""
-
-    def __init__(self, store: RemoteStore, action: str) -> None:
-        self.store = store
-        self.action = action
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, exc_type: Any, exc: BaseException | None, tb: Any) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        if isinstance(exc, BotoCoreError | ClientError):
-            # `from None`: the message names the endpoint and what to check.
-            raise self.store.explain(exc, self.action) from None
-
-
-def _check_bytes(data: bytes, digest: str, source: str) -> None:
-    actual = "sha256:" + hashlib.sha256(data).hexdigest()
-    if actual != check_digest(digest):
-        raise OSError(
-            f"{source}: the local bytes do not match their digest {digest} (they hash to "
-            f"{actual}); nothing was uploaded. Run `stargazer assets verify` and re-add the file"
-        )
-
-
-def _file_chunks(path: Path, digest: str | None) -> Iterator[bytes]:
-    """The file in `PART_SIZE` chunks; raises before the end if the bytes miss `digest`.
-
-    Raising inside the iterator makes obstore abort the multipart upload, so bytes that do
-    not match their digest never become a remote object.
-    """
-    hasher = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(PART_SIZE):
-            hasher.update(chunk)
-            yield chunk
-    # obstore asks for the next chunk before it completes the upload: raising here aborts it.
-    if digest is not None:
-        actual = "sha256:" + hasher.hexdigest()
-        if actual != check_digest(digest):
-            raise OSError(
-                f"{path}: the local bytes do not match their digest {digest} (they hash to "
-                f"{actual}); the upload was aborted. Run `stargazer assets verify` and re-add "
-                "the file"
-            )

@@ -8,12 +8,14 @@ handed out. A store that cannot be written gets symlinks in a private temporary 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import secrets
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stargazer.store.files import copy_and_hash, read_only_mode, remove_tree
 from stargazer.store.locks import file_lock
@@ -22,6 +24,28 @@ from stargazer.store.manifest import check_asset_id, safe_name
 
 class ViewsMixin:
     """The view methods of `LocalStore`."""
+
+    # What this mixin uses of `LocalStore` (defined there).
+    root: Path
+    locks: Path
+    views: Path
+
+    if TYPE_CHECKING:
+
+        def ensure_root(self) -> None:
+            """See `LocalStore.ensure_root`."""
+
+        def real_folder(self, folder: Path) -> Path:
+            """See `LocalStore.real_folder`."""
+
+        def object_path(self, digest: str) -> Path:
+            """See `LocalStore.object_path`."""
+
+        def check_object(self, digest: str, role: str = "primary") -> Path:
+            """See `LocalStore.check_object`."""
+
+        def staging(self, prefix: str = "") -> contextlib.AbstractContextManager[Path]:
+            """See `LocalStore.staging`."""
 
     def view_dir(self, asset: str) -> Path:
         """The folder where an asset's files sit side by side under their names."""
@@ -101,16 +125,18 @@ class ViewsMixin:
                     os.link(source, target)
                 except OSError:
                     copy_and_hash(source, target, read_only_mode(source.stat().st_mode))
-            os.chmod(staged, 0o555)
             if folder.exists() or folder.is_symlink():
                 self._retire(folder)
             try:
+                # Made read-only only once in place: moving a directory to another parent
+                # rewrites its `..` entry, which a non-root user may not do in a 0555 folder.
                 os.rename(staged, folder)
             except OSError as err:
                 if err.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                     raise
                 # another process built the same view first; theirs is as good as ours
-                os.chmod(staged, 0o755)
+            else:
+                os.chmod(folder, 0o555)
         if not self.view_ready(asset, files, names):
             raise OSError(f"could not build the view of {asset} in {folder}")
         return folder

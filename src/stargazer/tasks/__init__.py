@@ -4,9 +4,10 @@ Import tasks from here (`from stargazer.tasks import align`); the modules below 
 implementation. Keep `__all__` sorted.
 """
 
-from stargazer.tasks.general.bwa import align
+from stargazer.tasks.general.alignment_qc import alignment_qc
+from stargazer.tasks.general.bwa import align, split_reads
 from stargazer.tasks.general.reference import prepare_reference
-from stargazer.tasks.general.samtools import alignment_qc, mark_duplicates
+from stargazer.tasks.general.samtools import mark_duplicates, merge_alignments
 from stargazer.tasks.scrna import (
     cluster,
     find_markers,
@@ -18,21 +19,25 @@ from stargazer.tasks.scrna import (
     select_features,
 )
 from stargazer.tasks.variants.accuracy import variant_accuracy
-from stargazer.tasks.variants.bcftools import call_variants
+from stargazer.tasks.variants.bcftools import call_region, call_variants, join_calls
 
 __all__ = [
     "align",
     "alignment_qc",
+    "call_region",
     "call_variants",
     "cluster",
     "find_markers",
     "import_counts",
+    "join_calls",
     "mark_duplicates",
+    "merge_alignments",
     "merge_samples",
     "normalize",
     "prepare_reference",
     "qc_filter",
     "reduce_dimensions",
     "select_features",
+    "split_reads",
     "variant_accuracy",
 ]

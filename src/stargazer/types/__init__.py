@@ -12,7 +12,8 @@ See docs/assets.md for the contract.
 """
 
 from stargazer.types.alignment import Alignment
-from stargazer.types.base import Asset, assemble
+from stargazer.types.base import Asset
+from stargazer.types.query import assemble
 from stargazer.types.reads import Reads
 from stargazer.types.reference import Reference
 from stargazer.types.single_cell import AnnData

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from stargazer.errors import InvalidAssetError
 from stargazer.types.base import Asset, link_into
-from stargazer.types.sniff import gzip_damage, has_bgzf_eof, mismatch, sniff
+from stargazer.types.sniff import gzip_damage, has_bgzf_eof, require_format
 
 
 @dataclass
@@ -40,9 +40,7 @@ class Alignment(Asset):
         cls, files: dict[str, Path], metadata: dict[str, Any], workdir: Path
     ) -> tuple[dict[str, Path], dict[str, Any]]:
         bam = files["primary"]
-        label = sniff(bam)
-        if label != "bam":
-            raise InvalidAssetError(mismatch(bam, label, "BAM", "alignment"))
+        require_format(bam, "bam", "BAM", "alignment")
         if not has_bgzf_eof(bam):
             raise InvalidAssetError(
                 f"{bam}: the BAM is truncated (no end-of-file block); re-create or re-copy it"
@@ -140,11 +138,12 @@ def _threads() -> str:
 def _read_through(bam: Path, link: Path) -> None:
     """Decode every record in C (``samtools view -c``); raise if the BAM is corrupt."""
     import pysam
+    from pysam.utils import SamtoolsError
 
     quiet = pysam.set_verbosity(0)  # htslib's own messages would only repeat the error
     try:
         pysam.samtools.view("-c", "-@", _threads(), str(link))
-    except pysam.SamtoolsError as err:
+    except SamtoolsError as err:
         damage = gzip_damage(bam)  # a damaged BGZF block is said plainly (error path only)
         detail = (
             f"its gzip (BGZF) stream is corrupt ({damage}): it was damaged in transfer or on "
@@ -171,11 +170,12 @@ def _index_in_order(bam: Path, link: Path, fresh: Path) -> bool:
         InvalidAssetError: The BAM is corrupt (it cannot even be read through).
     """
     import pysam
+    from pysam.utils import SamtoolsError
 
     quiet = pysam.set_verbosity(0)  # htslib prints "Unsorted positions ..." to stderr
     try:
         pysam.samtools.index("-@", _threads(), str(link), str(fresh), catch_stdout=False)
-    except pysam.SamtoolsError:
+    except SamtoolsError:
         _read_through(bam, link)  # raises if corrupt; otherwise the order was the problem
         return False
     finally:

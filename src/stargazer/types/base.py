@@ -16,12 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
-from stargazer.errors import InvalidAssetError
+from stargazer.errors import AssetNotFoundError, InvalidAssetError
 from stargazer.store import open_store
 from stargazer.store.index import as_text
 from stargazer.store.manifest import (
     KEY,
-    LABEL_KEY,
     check_asset_id,
     check_digest,
     check_labels,
@@ -29,12 +28,10 @@ from stargazer.store.manifest import (
     safe_value,
     with_labels,
 )
+from stargazer.types.text import parse_scalar
 
 #: kind -> asset class, filled in by `Asset.__init_subclass__`.
 REGISTRY: dict[str, type[Asset]] = {}
-
-#: Filters `assemble` accepts besides metadata fields.
-QUERY_EXTRAS = ("id", "tool", "tool_version", "parent")
 
 
 @dataclass
@@ -131,23 +128,18 @@ class Asset:
 
     @classmethod
     def parse_metadata(cls, pairs: Mapping[str, str]) -> dict[str, Any]:
-        """Convert `key=value` strings (from the CLI) to typed metadata for this type."""
+        """Convert `key=value` strings (from the CLI) to typed metadata for this type.
+
+        Raises:
+            InvalidAssetError: A value is not of its field's type (`paired=maybe`).
+        """
         fields = cls.metadata_fields()
         parsed: dict[str, Any] = {}
         for key, text in pairs.items():
-            kind = fields.get(key, str)
-            if kind is bool:
-                lowered = text.strip().lower()
-                if lowered not in ("true", "false", "yes", "no", "1", "0"):
-                    raise InvalidAssetError(f"{key}={text!r}: expected true or false")
-                parsed[key] = lowered in ("true", "yes", "1")
-            elif kind is int:
-                try:
-                    parsed[key] = int(text)
-                except ValueError as err:
-                    raise InvalidAssetError(f"{key}={text!r}: expected a whole number") from err
-            else:
-                parsed[key] = text
+            try:
+                parsed[key] = parse_scalar(fields.get(key, str), text)
+            except ValueError as err:
+                raise InvalidAssetError(f"{key}={text!r}: {err}") from err
         return parsed
 
     # -- creating --------------------------------------------------------------------------
@@ -214,25 +206,9 @@ class Asset:
             )
         meta = cls._check_metadata(metadata)
         tags = cls._check_labels(labels)
-        files = {"primary": _input_file(path)}
-        for role, companion in (companions or {}).items():
-            if role not in cls.roles:
-                allowed = ", ".join(cls.roles) or "none"
-                raise InvalidAssetError(
-                    f"{cls.__name__} has no companion role {role!r} ({companion}): "
-                    f"the roles are {allowed}"
-                )
-            files[role] = _input_file(companion)
+        files = cls._input_files(path, companions)
         lineage = [p.id if isinstance(p, Asset) else check_asset_id(p) for p in parents]
-        if not isinstance(tool, str) or not isinstance(tool_version, str):
-            raise InvalidAssetError("tool and tool_version must be strings")
-        for key, value in (("tool", tool), ("tool_version", tool_version)):
-            if any(ord(c) < 32 for c in value):
-                raise InvalidAssetError(f"{key}={value!r} contains a NUL or control character")
-        settings = {str(k): as_text(v) for k, v in (params or {}).items()}
-        for key in settings:
-            if not KEY.match(key):
-                raise InvalidAssetError(f"parameter name {key!r} is not a plain identifier")
+        settings = _checked_provenance(tool, tool_version, params)
         store = open_store()
         for parent in lineage:
             if store.manifest(parent) is None:
@@ -257,7 +233,23 @@ class Asset:
                 )
                 manifest = with_labels(manifest, tags)
                 registered = store.register(manifest)
-        return cls.from_manifest(registered)  # type: ignore[return-value]
+        return cls.from_manifest(registered)
+
+    @classmethod
+    def _input_files(
+        cls, path: str | Path, companions: Mapping[str, str | Path] | None
+    ) -> dict[str, Path]:
+        """Role -> checked input file: the primary and each companion in one of `roles`."""
+        files = {"primary": _input_file(path)}
+        for role, companion in (companions or {}).items():
+            if role not in cls.roles:
+                allowed = ", ".join(cls.roles) or "none"
+                raise InvalidAssetError(
+                    f"{cls.__name__} has no companion role {role!r} ({companion}): "
+                    f"the roles are {allowed}"
+                )
+            files[role] = _input_file(companion)
+        return files
 
     @classmethod
     def _validate(
@@ -288,13 +280,13 @@ class Asset:
     # -- reading ---------------------------------------------------------------------------
 
     @classmethod
-    def from_manifest(cls, manifest: Mapping[str, Any]) -> Asset:
+    def from_manifest(cls, manifest: Mapping[str, Any]) -> Self:
         """The typed asset a manifest describes."""
         kind = manifest["kind"]
         target = REGISTRY.get(kind)
         if target is None:
             raise ValueError(f"asset {manifest['id']} has unknown kind {kind!r}")
-        if cls is not Asset and not issubclass(target, cls):
+        if not issubclass(target, cls):  # every kind is an Asset: Asset.from_manifest reads all
             raise ValueError(f"asset {manifest['id']} is a {target.__name__}, not a {cls.__name__}")
         fields = target.metadata_fields()
         metadata = {k: v for k, v in manifest["metadata"].items() if k in fields}
@@ -315,19 +307,27 @@ class Asset:
         """The asset with this id, typed (`Asset.load` works for every kind).
 
         Raises:
-            KeyError: No asset has this id.
+            AssetNotFoundError: No asset has this id (a `KeyError`).
+            ValueError: `asset_id` is not an asset id.
         """
         store = open_store()
         manifest = store.manifest(check_asset_id(asset_id))
         if manifest is None:
-            raise KeyError(f"no asset {asset_id} in {store.describe()}")
-        return cls.from_manifest(manifest)  # type: ignore[return-value]
+            raise AssetNotFoundError(
+                f"no asset {asset_id} in {store.describe()}; list them with `stargazer assets ls`"
+            )
+        return cls.from_manifest(manifest)
 
     def manifest(self) -> dict[str, Any]:
-        """The stored manifest (adds `sizes` and `created_at` to the fields)."""
-        found = open_store().manifest(self.id)
+        """The stored manifest (adds `sizes` and `created_at` to the fields).
+
+        Raises:
+            AssetNotFoundError: The asset is not registered in this store.
+        """
+        store = open_store()
+        found = store.manifest(self.id)
         if found is None:
-            raise KeyError(f"asset {self.id} is not registered in this store")
+            raise AssetNotFoundError(f"asset {self.id} is not registered in {store.describe()}")
         return found
 
     async def fetch(self) -> Path:
@@ -360,6 +360,22 @@ class Asset:
         return self._materialise() / self.names[role]
 
 
+def _checked_provenance(
+    tool: object, tool_version: object, params: Mapping[str, Any] | None
+) -> dict[str, str]:
+    """The tool's parameters as text, after checking tool, version and parameter names."""
+    if not isinstance(tool, str) or not isinstance(tool_version, str):
+        raise InvalidAssetError("tool and tool_version must be strings")
+    for key, value in (("tool", tool), ("tool_version", tool_version)):
+        if any(ord(c) < 32 for c in value):
+            raise InvalidAssetError(f"{key}={value!r} contains a NUL or control character")
+    settings = {str(k): as_text(v) for k, v in (params or {}).items()}
+    for key in settings:
+        if not KEY.match(key):
+            raise InvalidAssetError(f"parameter name {key!r} is not a plain identifier")
+    return settings
+
+
 def _input_file(path: str | Path) -> Path:
     """An input file checked to exist, be a regular file and hold bytes."""
     if isinstance(path, str) and "\0" in path:
@@ -372,51 +388,6 @@ def _input_file(path: str | Path) -> Path:
     if resolved.stat().st_size == 0:
         raise InvalidAssetError(f"{resolved}: the file is empty; nothing to register")
     return resolved
-
-
-def assemble(**filters: Any) -> list[Asset]:
-    """Find assets by type and metadata; returns typed assets, oldest first.
-
-    `kind` (or `type`) selects a type by name or class; every other keyword is a metadata
-    field (or `id`, `tool`, `tool_version`, `parent`). A list value means any of its values.
-    Free-form labels are matched with `labels={"batch": "b1"}` or the key `label.batch`
-    (`assemble(**{"label.batch": "b1"})`, the form the CLI's `--where` and MCP use); a bare
-    name is always a typed field, so a misspelt field is refused rather than matching nothing.
-
-    Example: `assemble(kind="reads", sample_id=["s1", "s2"], labels={"batch": "b1"})`.
-    """
-    labels = filters.pop("labels", None) or {}
-    if not isinstance(labels, Mapping):
-        raise ValueError(f"labels must be a mapping such as {{'batch': 'b1'}}, not {labels!r}")
-    by_label = {f"label.{key}": value for key, value in labels.items()}
-    by_label.update({k: filters.pop(k) for k in list(filters) if k.startswith("label.")})
-    for key in by_label:
-        if not LABEL_KEY.match(key[len("label.") :]):
-            raise ValueError(
-                f"cannot filter by label {key[len('label.') :]!r}: label names start with a "
-                "letter, then letters, digits, '_' or '-'"
-            )
-    kind = filters.pop("kind", None)
-    alias = filters.pop("type", None)
-    kind = kind if kind is not None else alias
-    if isinstance(kind, type) and issubclass(kind, Asset):
-        kind = kind.kind
-    if kind is not None and kind not in REGISTRY:
-        raise ValueError(f"unknown asset kind {kind!r}: use one of {', '.join(sorted(REGISTRY))}")
-    types = [REGISTRY[kind]] if kind else list(REGISTRY.values())
-    allowed = set(QUERY_EXTRAS).union(*(t.metadata_fields() for t in types))
-    unknown = sorted(set(filters) - allowed)
-    if unknown:
-        raise ValueError(
-            f"cannot filter {kind or 'assets'} by {', '.join(unknown)}: "
-            f"use {', '.join(sorted(allowed))}; for a free-form label write "
-            f"labels={{{unknown[0]!r}: ...}} (CLI: --where label.{unknown[0]}=VALUE)"
-        )
-    query = {
-        key: [as_text(v) for v in (value if isinstance(value, list | tuple | set) else [value])]
-        for key, value in {**filters, **by_label}.items()
-    }
-    return [Asset.from_manifest(m) for m in open_store().query(kind, query)]
 
 
 def link_into(folder: Path, source: Path, name: str) -> Path:

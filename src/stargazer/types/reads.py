@@ -7,11 +7,14 @@ import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from stargazer.errors import InvalidAssetError
 from stargazer.types.base import Asset
-from stargazer.types.sniff import corrupt_gzip, gzip_damage, mismatch, sniff
+from stargazer.types.sniff import corrupt_gzip, gzip_damage, require_format
+
+if TYPE_CHECKING:
+    from pysam.libcfaidx import FastxRecord
 
 
 @dataclass
@@ -82,9 +85,7 @@ def _same_bytes(a: Path, b: Path, block: int = 1024 * 1024) -> bool:
 
 def _check_container(path: Path) -> None:
     """Refuse non-FASTQ content and truncated or corrupt gzip before parsing records."""
-    label = sniff(path)
-    if label != "fastq":
-        raise InvalidAssetError(mismatch(path, label, "FASTQ", "reads"))
+    require_format(path, "fastq", "FASTQ", "reads")
     with open(path, "rb") as handle:
         compressed = handle.read(2) == b"\x1f\x8b"
     if not compressed:
@@ -94,8 +95,9 @@ def _check_container(path: Path) -> None:
         raise InvalidAssetError(corrupt_gzip(path, problem))
 
 
-def _read_name(name: str) -> str:
+def _read_name(name: str | None) -> str:
     """The read name without a /1 or /2 mate suffix."""
+    name = name or ""
     return name[:-2] if name.endswith(("/1", "/2")) else name
 
 
@@ -104,34 +106,17 @@ def _check_records(r1: Path, r2: Path | None) -> int:
     import pysam
 
     count = 0
-    handles = [pysam.FastxFile(str(r1))]
-    if r2 is not None:
-        handles.append(pysam.FastxFile(str(r2)))
+    paths = [r1] if r2 is None else [r1, r2]
+    handles = [pysam.FastxFile(str(path)) for path in paths]
     current = r1
     try:
-        streams = [iter(h) for h in handles]
-        sentinel = object()
-        for count, pair in enumerate(itertools.zip_longest(*streams, fillvalue=sentinel), 1):
-            for path, record in zip((r1, r2), pair, strict=False):
-                current = path
-                if record is sentinel:
-                    shorter, longer = (r1, r2) if path == r1 else (r2, r1)
-                    raise InvalidAssetError(
-                        f"{shorter}: has fewer reads than {longer} (they differ at read "
-                        f"{count}); R1 and R2 must hold the same reads in the same order"
-                    )
-                _check_record(path, record, count)
-            if r2 is not None:
-                name1, name2 = _read_name(pair[0].name), _read_name(pair[1].name)
-                if name1 != name2:
-                    raise InvalidAssetError(
-                        f"{r2}: read {count} is {pair[1].name!r} but R1 has {pair[0].name!r}; "
-                        "R1 and R2 must hold the same reads in the same order"
-                    )
+        # one record of each file at a time; None once a file has run out
+        for count, records in enumerate(itertools.zip_longest(*handles), 1):
+            current = _check_read(paths, records, count)
     except _BadRecord as err:
         # pysam's view of a damaged file is vague: look again at this read's lines to say
         # where it breaks, and whether the file simply stops in the middle of it
-        raise InvalidAssetError(_layout_problem(current, count) or str(err)) from err
+        raise InvalidAssetError(_layout_problem(err.path, count) or str(err)) from err
     except InvalidAssetError:
         raise  # R1 and R2 do not pair up
     except (OSError, ValueError) as err:
@@ -150,23 +135,52 @@ def _check_records(r1: Path, r2: Path | None) -> int:
     return count
 
 
+def _check_read(paths: list[Path], records: tuple[FastxRecord | None, ...], number: int) -> Path:
+    """Check read `number` of R1 (and R2, and that they pair up); return the last file read."""
+    checked: list[FastxRecord] = []
+    for path, record in zip(paths, records, strict=True):
+        if record is None:
+            shorter, longer = paths if path == paths[0] else paths[::-1]
+            raise InvalidAssetError(
+                f"{shorter}: has fewer reads than {longer} (they differ at read "
+                f"{number}); R1 and R2 must hold the same reads in the same order"
+            )
+        _check_record(path, record, number)
+        checked.append(record)
+    if len(checked) == 2:
+        first, second = checked
+        if _read_name(first.name) != _read_name(second.name):
+            raise InvalidAssetError(
+                f"{paths[1]}: read {number} is {second.name!r} but R1 has {first.name!r}; "
+                "R1 and R2 must hold the same reads in the same order"
+            )
+    return paths[-1]
+
+
 class _BadRecord(InvalidAssetError):
-    """A read pysam parsed but that is not a whole FASTQ record."""
+    """A read pysam parsed but that is not a whole FASTQ record (in the file `path`)."""
+
+    def __init__(self, path: Path, message: str) -> None:
+        super().__init__(message)
+        self.path = path
 
 
-def _check_record(path: Path, record: Any, number: int) -> None:
+def _check_record(path: Path, record: FastxRecord, number: int) -> None:
+    sequence = record.sequence or ""
     if record.quality is None:
         raise _BadRecord(
+            path,
             f"{path}: read {number} ({record.name}) has no quality line; this looks like "
-            "FASTA, not FASTQ (add it as --type reference if it is a genome)"
+            "FASTA, not FASTQ (add it as --type reference if it is a genome)",
         )
-    if len(record.sequence) != len(record.quality):
+    if len(sequence) != len(record.quality):
         raise _BadRecord(
-            f"{path}: read {number} ({record.name}) has {len(record.sequence)} bases but "
-            f"{len(record.quality)} quality values; the file is corrupt"
+            path,
+            f"{path}: read {number} ({record.name}) has {len(sequence)} bases but "
+            f"{len(record.quality)} quality values; the file is corrupt",
         )
-    if not record.sequence:
-        raise _BadRecord(f"{path}: read {number} ({record.name}) has no bases")
+    if not sequence:
+        raise _BadRecord(path, f"{path}: read {number} ({record.name}) has no bases")
 
 
 def _layout_problem(path: Path, number: int) -> str:

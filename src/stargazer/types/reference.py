@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 
 from stargazer.errors import InvalidAssetError
 from stargazer.types.base import Asset, link_into
-from stargazer.types.sniff import corrupt_gzip, gzip_damage, mismatch, sniff
+from stargazer.types.sniff import corrupt_gzip, gzip_damage, require_format
 
 BWA_ROLES = ("amb", "ann", "bwt", "pac", "sa")
 FASTA_SUFFIXES = (".fasta", ".fa", ".fna", ".fas")
@@ -54,9 +54,7 @@ class Reference(Asset):
         cls, files: dict[str, Path], metadata: dict[str, Any], workdir: Path
     ) -> tuple[dict[str, Path], dict[str, Any]]:
         fasta = files["primary"]
-        label = sniff(fasta)
-        if label != "fasta":
-            raise InvalidAssetError(mismatch(fasta, label, "FASTA", "reference"))
+        require_format(fasta, "fasta", "FASTA", "reference")
         with open(fasta, "rb") as handle:
             if handle.read(2) == b"\x1f\x8b":
                 damage = gzip_damage(fasta)
@@ -73,11 +71,12 @@ class Reference(Asset):
             link_into(workdir, files["fai"], f"{fasta.name}.fai")
         else:
             import pysam
+            from pysam.utils import SamtoolsError
 
             quiet = pysam.set_verbosity(0)  # htslib's "Format error" is said better below
             try:
                 pysam.faidx(str(link))
-            except pysam.SamtoolsError as err:
+            except SamtoolsError as err:
                 raise InvalidAssetError(
                     _layout_problem(fasta)
                     or f"{fasta}: samtools faidx cannot index it ({str(err).strip()})"
@@ -117,19 +116,20 @@ def _contigs(fasta: Path) -> list[tuple[str, int, str]]:
                     raise InvalidAssetError(
                         f"{fasta}: has quality lines; this is FASTQ (add it as --type reads)"
                     )
-                if record.name in seen:
+                name = record.name or ""  # pysam gives every FASTA record a name, maybe ""
+                if name in seen:
                     raise InvalidAssetError(
-                        f"{fasta}: contig {record.name!r} appears more than once; contig names "
+                        f"{fasta}: contig {name!r} appears more than once; contig names "
                         "must be unique (rename or drop the duplicate)"
                     )
                 sequence = record.sequence
                 if not sequence:
-                    raise InvalidAssetError(f"{fasta}: contig {record.name!r} has no sequence")
+                    raise InvalidAssetError(f"{fasta}: contig {name!r} has no sequence")
                 # one C pass, no copy: isascii is O(1), isalpha then means only A-Z and a-z
                 if not (sequence.isascii() and sequence.isalpha()):
-                    raise InvalidAssetError(_character_problem(fasta, record.name))
-                seen.add(record.name)
-                contigs.append((record.name, len(sequence), sequence[-1]))
+                    raise InvalidAssetError(_character_problem(fasta, name))
+                seen.add(name)
+                contigs.append((name, len(sequence), sequence[-1]))
     except (OSError, ValueError) as err:
         if isinstance(err, InvalidAssetError):
             raise
@@ -317,7 +317,7 @@ def rewrap_fasta(source: str | Path, target: str | Path, width: int = 60) -> Pat
     with pysam.FastxFile(str(source)) as records, open(target, "w") as out:
         for record in records:
             out.write(f">{record.name}" + (f" {record.comment}" if record.comment else "") + "\n")
-            sequence = record.sequence
+            sequence = record.sequence or ""
             for start in range(0, len(sequence), width):
                 out.write(sequence[start : start + width] + "\n")
     return target

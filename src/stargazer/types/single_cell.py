@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 
 from stargazer.errors import InvalidAssetError
 from stargazer.types.base import Asset
-from stargazer.types.sniff import mismatch, sniff
+from stargazer.types.sniff import require_format
 
 
 @dataclass
@@ -37,9 +37,7 @@ class AnnData(Asset):
         cls, files: dict[str, Path], metadata: dict[str, Any], workdir: Path
     ) -> tuple[dict[str, Path], dict[str, Any]]:
         h5ad = files["primary"]
-        label = sniff(h5ad)
-        if label != "hdf5":
-            raise InvalidAssetError(mismatch(h5ad, label, "an .h5ad (HDF5) file", "anndata"))
+        require_format(h5ad, "hdf5", "an .h5ad (HDF5) file", "anndata")
         own = h5ad.resolve() in _OWN_WRITES.get()
         barcodes = None  # anndata reads the obs index when it opens the file; kept for `raw`
         if own:
@@ -66,6 +64,17 @@ _COUNTS_FIX = (
     "again, or import the file with import_counts(path, layer='counts'); otherwise give the "
     "stage it is at (e.g. stage=normalized)"
 )
+
+
+#: What each kind of bad value found by `_first_bad_value` says about X.
+_BAD_VALUES = {
+    "nan": "X holds NaN or infinite values ({value:g} at {where}); raw counts are whole "
+    "numbers >= 0",
+    "negative": "X holds negative values ({value:g} at {where}): it looks scaled or "
+    "batch-corrected, and raw counts are >= 0",
+    "fraction": "X holds non-integer values ({value:g} at {where}): it looks normalised or "
+    "log-transformed, and raw counts are whole numbers",
+}
 
 
 def _check_raw(h5ad: Path, n_obs: int, n_vars: int, barcodes: Any = None) -> None:
@@ -108,23 +117,7 @@ def _check_raw(h5ad: Path, n_obs: int, n_vars: int, barcodes: Any = None) -> Non
             position, problem = found
             where = _locate(handle, matrix, layout, position, n_vars)
             value = float(values[np.unravel_index(position, values.shape)])
-            if problem == "nan":
-                raise refuse(
-                    f"X holds NaN or infinite values ({value:g} at {where}); raw counts are "
-                    "whole numbers >= 0",
-                    _COUNTS_FIX,
-                )
-            if problem == "negative":
-                raise refuse(
-                    f"X holds negative values ({value:g} at {where}): it looks scaled or "
-                    "batch-corrected, and raw counts are >= 0",
-                    _COUNTS_FIX,
-                )
-            raise refuse(
-                f"X holds non-integer values ({value:g} at {where}): it looks normalised or "
-                "log-transformed, and raw counts are whole numbers",
-                _COUNTS_FIX,
-            )
+            raise refuse(_BAD_VALUES[problem].format(value=value, where=where), _COUNTS_FIX)
     barcodes = _obs_names(h5ad) if barcodes is None else barcodes
     if barcodes.has_duplicates:
         repeated = barcodes[barcodes.duplicated()].unique()
@@ -144,9 +137,7 @@ def _first_bad_value(values: Any, np: Any) -> tuple[int, str] | None:
     releases the GIL for these passes, so a few threads check blocks side by side (h5py
     serialises the reads, which are the cheap part); blocks are judged in file order.
     """
-    import os
     import threading
-    from concurrent.futures import ThreadPoolExecutor
 
     kind = values.dtype.kind
     if kind in "ub":
@@ -177,6 +168,16 @@ def _first_bad_value(values: Any, np: Any) -> tuple[int, str] | None:
             return None
         at = int(np.flatnonzero(work)[0])
         return start * row + at, "fraction" if np.isfinite(block.flat[at]) else "nan"
+
+    return _first_found(check, starts)
+
+
+def _first_found(
+    check: Callable[[int], tuple[int, str] | None], starts: range
+) -> tuple[int, str] | None:
+    """The first result of `check` over `starts` that is not None, in order (a few threads)."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
 
     workers = min(len(starts), os.cpu_count() or 1, 4)
     if workers <= 1:

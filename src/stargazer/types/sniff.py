@@ -9,6 +9,8 @@ from __future__ import annotations
 import zlib
 from pathlib import Path
 
+from stargazer.errors import InvalidAssetError
+
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 GZIP_MAGIC = b"\x1f\x8b"
 #: The empty BGZF block that ends every complete BGZF file (BAM, bgzipped VCF).
@@ -59,6 +61,19 @@ def _head(path: Path, size: int = 65536) -> tuple[bytes, bool, str]:
         return b"", True, str(err)
 
 
+#: Leading bytes and the format they mark, tried in this order (SAM headers before FASTQ's @).
+_MAGIC: tuple[tuple[bytes | tuple[bytes, ...], str], ...] = (
+    (b"BAM\x01", "bam"),
+    (b"BCF", "bcf"),
+    (b"CRAM", "cram"),
+    (HDF5_MAGIC, "hdf5"),
+    (b"##fileformat=VCF", "vcf"),
+    ((b"@HD\t", b"@SQ\t", b"@RG\t", b"@PG\t", b"@CO\t"), "sam"),
+    (b"@", "fastq"),
+    (b">", "fasta"),
+)
+
+
 def sniff(path: Path) -> str:
     """A short label for the file's format: bam, vcf, fastq, fasta, hdf5, text, ...
 
@@ -69,22 +84,9 @@ def sniff(path: Path) -> str:
         return "corrupt-gzip"
     if not head:
         return "gzip" if gz else "empty"
-    if head.startswith(b"BAM\x01"):
-        return "bam"
-    if head.startswith(b"BCF"):
-        return "bcf"
-    if head.startswith(b"CRAM"):
-        return "cram"
-    if head.startswith(HDF5_MAGIC):
-        return "hdf5"
-    if head.startswith(b"##fileformat=VCF"):
-        return "vcf"
-    if head.startswith((b"@HD\t", b"@SQ\t", b"@RG\t", b"@PG\t", b"@CO\t")):
-        return "sam"
-    if head.startswith(b"@"):
-        return "fastq"
-    if head.startswith(b">"):
-        return "fasta"
+    for magic, label in _MAGIC:
+        if head.startswith(magic):
+            return label
     try:
         head.decode("utf-8")
     except UnicodeDecodeError as err:
@@ -106,6 +108,17 @@ def mismatch(path: Path, label: str, expected: str, kind: str) -> str:
     suggestion = SUGGESTED_TYPE.get(label)
     fix = f"add it as --type {suggestion}" if suggestion else f"give a valid {expected} file"
     return f"{path}: expected {expected} (type {kind}), but it is {describe(label)}; {fix}"
+
+
+def require_format(path: Path, label: str, expected: str, kind: str) -> None:
+    """Refuse a file whose content is not `label` (e.g. "bam"), with `mismatch`'s message.
+
+    Raises:
+        InvalidAssetError: The content is something else, e.g. a VCF added as an alignment.
+    """
+    found = sniff(path)
+    if found != label:
+        raise InvalidAssetError(mismatch(path, found, expected, kind))
 
 
 def is_bgzf(path: Path) -> bool:

@@ -14,8 +14,7 @@ from stargazer.types.sniff import (
     gzip_damage,
     has_bgzf_eof,
     is_bgzf,
-    mismatch,
-    sniff,
+    require_format,
 )
 
 
@@ -45,9 +44,7 @@ class Variants(Asset):
         cls, files: dict[str, Path], metadata: dict[str, Any], workdir: Path
     ) -> tuple[dict[str, Path], dict[str, Any]]:
         vcf = files["primary"]
-        label = sniff(vcf)
-        if label != "vcf":
-            raise InvalidAssetError(mismatch(vcf, label, "VCF", "variants"))
+        require_format(vcf, "vcf", "VCF", "variants")
         with open(vcf, "rb") as handle:
             compressed = handle.read(2) == b"\x1f\x8b"
         bgzf = compressed and is_bgzf(vcf)
@@ -86,7 +83,7 @@ def _scan(vcf: Path) -> tuple[dict[str, int], bool]:
     try:
         with pysam.VariantFile(str(vcf)) as handle:
             # htslib adds a contig it meets in a record to the header; keep the declared ones
-            declared = set(handle.header.contigs)
+            declared = {str(name) for name in handle.header.contigs}
             for record in handle:
                 contig = record.chrom
                 if contig not in counts and contig not in declared:

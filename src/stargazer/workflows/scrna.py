@@ -94,6 +94,9 @@ async def scrna_clustering(
 ) -> tuple[AnnData, Table]:
     """Cluster single cells and find marker genes, every stage kept as an asset.
 
+    Long because every step's parameters are inputs of the workflow (so a notebook or
+    `stargazer run` can set them), each documented below; the body is a straight line of steps.
+
     Args:
         samples: `raw` AnnData assets, one per sample (distinct `sample_id`s).
         min_genes: QC: fewest detected genes per cell.

@@ -229,9 +229,9 @@ def test_6_an_edit_that_keeps_size_and_mtime_is_seen(workspace, subprocess_env):
 
 
 def test_7_the_same_inputs_in_two_stores_give_identical_derived_ids(workspace, monkeypatch):
-    from tests.stargazer.germline_data import make_demo, run
-
     from stargazer.tasks.general.reference import prepare_reference
+    from stargazer.testing import run
+    from stargazer.testing.germline import make_demo
     from stargazer.types import Reference
 
     demo = make_demo(workspace / "data", seed=7)
@@ -255,8 +255,8 @@ def test_changing_threads_is_a_hit(workspace, subprocess_env):
 def test_changing_threads_of_the_germline_workflow_is_a_hit(workspace):
     import sqlite3
 
-    from tests.stargazer.germline_data import make_demo, register_demo, run
-
+    from stargazer.testing import run
+    from stargazer.testing.germline import make_demo, register_demo
     from stargazer.workflows import germline_variants
 
     assets = register_demo(make_demo(workspace / "data", seed=12, coverage=5))

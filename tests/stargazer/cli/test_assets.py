@@ -6,10 +6,11 @@ import json
 import os
 
 from click.testing import CliRunner
-from tests.stargazer.types.builders import genome, reads, write_bam, write_fasta, write_fastq
 
 from stargazer.cli.main import cli
 from stargazer.store import open_store
+from stargazer.testing import fastq_records as reads
+from stargazer.testing import genome, write_bam, write_fasta, write_fastq
 
 
 def _run(*args: str):
@@ -104,7 +105,10 @@ def test_bad_inputs_are_clear_errors_and_register_nothing(workspace):
     assert typed.exit_code == 1 and "expected true or false" in typed.output
     assert _run("ls").output == ""
     missing = _run("show", "reads-" + "0" * 40)
-    assert missing.exit_code == 1 and "no asset reads-" in missing.output
+    assert missing.exit_code == 1
+    # the typed "not found" error, printed as it was raised: no quotes around it
+    assert missing.stderr.startswith(f"Error: no asset reads-{'0' * 40} in ")
+    assert "`stargazer assets ls`" in missing.stderr
     bad_id = _run("show", "../../etc/passwd")
     assert bad_id.exit_code == 1 and "is not an asset id" in bad_id.output
 

@@ -62,3 +62,20 @@ def test_missing_path_is_a_clear_error(tree: Path):
     result = invoke("nowhere.py")
     assert result.exit_code == 1
     assert "nowhere.py: no such file or folder to check" in result.output
+
+
+def test_static_notebook_imports_and_private_sdk_imports_are_reported(tree: Path):
+    """`import notebooks.welcome` in src/ and `stargazer.store` in a notebook both fail."""
+    (tree / "src" / "stargazer" / "cli").mkdir(parents=True)
+    (tree / "src" / "stargazer" / "cli" / "uses_notebook.py").write_text(
+        "import notebooks.welcome\n"
+    )
+    (tree / "notebooks" / "store.py").write_text("from stargazer.store import open_store\n")
+    result = invoke()
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert any(
+        line.startswith(f"{tree}/src/stargazer/cli/uses_notebook.py:1:1 SG005 ") for line in lines
+    ), lines
+    assert any(line.startswith(f"{tree}/notebooks/store.py:1:1 SG011 ") for line in lines), lines
+    assert "2 boundary violation(s)" in result.output

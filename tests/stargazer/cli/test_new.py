@@ -1,9 +1,11 @@
 import pytest
 from click.testing import CliRunner
-from tests.conftest import REPO_ROOT
 
 from stargazer.cli.main import cli
 from stargazer.cli.new import packaged_template
+from stargazer.testing import checkout_root
+
+REPO_ROOT = checkout_root()
 
 TEMPLATE = REPO_ROOT / "notebooks" / "scratch" / "template.py"
 

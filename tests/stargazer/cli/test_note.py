@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.conftest import REPO_ROOT, free_port
 
 from stargazer.cli.main import cli
 from stargazer.cli.note import marimo_edit_command, notebook_url
+from stargazer.testing import checkout_root, free_port
+
+REPO_ROOT = checkout_root()
 
 
 def test_bad_port_is_a_clear_error():

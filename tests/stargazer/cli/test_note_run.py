@@ -9,11 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.conftest import REPO_ROOT, free_port
 
 from stargazer.cli.main import cli
 from stargazer.cli.note import marimo_run_command
 from stargazer.cli.note_run import index_page, list_notebooks
+from stargazer.testing import checkout_root, free_port
+
+REPO_ROOT = checkout_root()
 
 WELCOME = REPO_ROOT / "notebooks" / "welcome.py"
 # Keeps the access cookie that run mode sets after the first URL with a token, like a browser.

@@ -19,9 +19,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.conftest import REPO_ROOT
 
 from stargazer.cli.main import cli
+from stargazer.testing import checkout_root
+
+REPO_ROOT = checkout_root()
 
 STARGAZER = str(Path(sys.executable).with_name("stargazer"))
 TEMPLATE = REPO_ROOT / "notebooks" / "scratch" / "template.py"

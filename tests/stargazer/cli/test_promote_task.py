@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.conftest import REPO_ROOT
 from tests.stargazer.promote_project import git, git_identity, make_project, snapshot
 
 from stargazer.cli.main import cli
+from stargazer.testing import checkout_root
+
+REPO_ROOT = checkout_root()
 
 SPEC = "notebooks/scratch/exp.py::kmer_task"
 
@@ -91,7 +93,7 @@ def test_scratch_template_promotes(project: Path):
     assert result.exit_code == 0, result.output
     assert "runs the task through flyte.run" in result.output
     test_file = project / "tests/stargazer/tasks/general/test_contigs.py"
-    assert "Reference.create(" in test_file.read_text()
+    assert "reference_asset(workspace" in test_file.read_text()
     assert git(project, "status", "--porcelain") == ""
 
 

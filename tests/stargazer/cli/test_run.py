@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.stargazer.germline_data import make_demo, register_demo
 
 from stargazer.cli.main import cli
 from stargazer.cli.run import workflows
+from stargazer.testing.germline import make_demo, register_demo
 from stargazer.types import assemble
 
 STARGAZER = str(Path(sys.executable).parent / "stargazer")
@@ -18,6 +18,12 @@ README = Path(__file__).resolve().parents[3] / "README.md"
 
 def _run(*args):
     return CliRunner().invoke(cli, ["run", *args])
+
+
+def _joined_calls():
+    """The workflow's result: the bcftools call set that is not one region's part."""
+    found = assemble(kind="variants", caller="bcftools")
+    return [v for v in found if v.params.get("stage") != "region"]
 
 
 def test_lists_the_workflows_with_their_inputs():
@@ -73,13 +79,15 @@ def test_inputs_by_id_and_scalars(workspace):
         "-i",
         "threads=1",
         "-i",
+        "min_qual=25",
+        "-i",
         "cohort=trio",
     )
     assert result.exit_code == 0, result.output
     kind, asset_id, path = result.stdout.strip().splitlines()[-1].split("\t")
     assert kind == "variants" and Path(path).exists()
-    (variants,) = assemble(kind="variants", caller="bcftools")
-    assert variants.id == asset_id and variants.params["threads"] == "1"
+    (variants,) = _joined_calls()
+    assert variants.id == asset_id and variants.params["min_qual"] == "25.0"
 
 
 SUMMARY = re.compile(
@@ -109,7 +117,7 @@ def test_run_says_which_assets_it_resolved_and_ends_with_a_summary(workspace):
     assert said.index("Inputs:") < said.index("Running germline_variants")
     first = SUMMARY.match(said.strip().splitlines()[-1])
     assert first, said[-2000:]
-    (variants,) = assemble(kind="variants", caller="bcftools")
+    (variants,) = _joined_calls()
     tasks = int(first.group(2))
     assert first.group(1) == variants.id and tasks > 1
     assert first.groups()[2:] == (str(tasks), "0")
@@ -146,11 +154,11 @@ def test_run_says_which_assets_it_resolved_and_ends_with_a_summary(workspace):
                 "-i",
                 "samples=sample_id=x",
             ],
-            "no asset reads-0000000000",
+            "germline_variants.reference: no asset reads-0000000000",
         ),
         (
             ["germline_variants", "-i", "threads=many", "-i", "reference=x=y", "-i", "samples=z"],
-            "threads='many'",
+            "germline_variants.threads must be int, got 'many' (expected a whole number)",
         ),
     ],
 )

@@ -4,9 +4,9 @@ import numpy as np
 import pysam
 import pysam.bcftools
 import pytest
-from tests.stargazer.germline_data import make_demo
 
 from stargazer.demo.germline import GermlineSpec, generate, parse_size
+from stargazer.testing.germline import make_demo
 
 
 def _fastq(path):

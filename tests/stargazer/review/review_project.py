@@ -136,7 +136,10 @@ def promoted(root, notebook: str, *, remote=None) -> None:
     import shutil
 
     from click.testing import CliRunner
-    from tests.conftest import REPO_ROOT
+
+    from stargazer.testing import checkout_root
+
+    REPO_ROOT = checkout_root()
     from tests.stargazer.promote_project import git, make_project
 
     from stargazer.cli.main import cli

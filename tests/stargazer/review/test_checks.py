@@ -156,3 +156,29 @@ def test_a_single_cell_task_among_the_general_tools(project: Path):
                 and c["check"] == "layout"]  # fmt: skip
     assert placed["blocking"] and placed["line"] == 1
     assert "holds `scrna_env` tasks, which belong under `tasks/scrna/`" in placed["message"]
+
+
+# A task module that reaches up the layers: tasks sit below invoke.
+UPWARD = '''"""Counts the tasks."""
+
+from stargazer.config import gatk_env
+from stargazer.invoke.discovery import all_tasks
+
+
+@gatk_env.task
+async def task_count() -> int:
+    """How many tasks the SDK has."""
+    return len(all_tasks())
+'''
+
+
+def test_a_task_importing_up_the_layers_is_a_boundary_finding(project: Path):
+    (project / "src/stargazer/tasks/general/upward.py").write_text(UPWARD)
+    _, report = review()
+    [upward] = [c for c in report["comments"] if c["path"].endswith("general/upward.py")
+                and c["check"] == "boundary"]  # fmt: skip
+    assert upward["line"] == lines(UPWARD, "from stargazer.invoke")
+    assert upward["message"].startswith(
+        "SG020 `stargazer.tasks` imports `stargazer.invoke.discovery.all_tasks`, which is in "
+        "a higher layer"
+    )

@@ -6,11 +6,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from tests.conftest import REPO_ROOT
 from tests.stargazer.promote_project import git, git_identity, make_project
 from tests.stargazer.review.review_project import GAPS
 
 from stargazer.cli.main import cli
+from stargazer.testing import checkout_root
+
+REPO_ROOT = checkout_root()
 
 SPEC = "notebooks/scratch/gc.py::gc_windows"
 

@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 
 import yaml
-from tests.conftest import REPO_ROOT
+
+from stargazer.testing import checkout_root
+
+REPO_ROOT = checkout_root()
 
 WORKFLOW = REPO_ROOT / ".github" / "workflows" / "promote-review.yml"
 CHECK = [str(Path(sys.executable).parent / "check-jsonschema"), "--builtin-schema"]

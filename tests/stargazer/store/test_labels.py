@@ -15,12 +15,12 @@ from typing import Any
 import anyio
 import pytest
 from click.testing import CliRunner
-from tests.stargazer.types.builders import nothing_registered, reads, write_fastq
 
 from stargazer.cli.main import cli
 from stargazer.errors import InvalidAssetError
 from stargazer.store import open_store
 from stargazer.store.manifest import canonical_json, check_manifest
+from stargazer.testing import fastq_records, nothing_registered, write_fastq
 from stargazer.types import Asset, Reads, assemble
 
 
@@ -38,7 +38,7 @@ def _pre_label_id(manifest: dict[str, Any]) -> str:
 
 
 def test_labels_are_stored_apart_and_found_by_the_api(workspace):
-    fastq = write_fastq(workspace / "r.fq", reads())
+    fastq = write_fastq(workspace / "r.fq", fastq_records())
     plain = Reads.create_sync(fastq, sample_id="s1")
     tagged = asyncio.run(
         Reads.create(fastq, sample_id="s1", labels={"batch": "b1", "tissue": "lung"})
@@ -65,7 +65,9 @@ def test_labels_are_stored_apart_and_found_by_the_api(workspace):
 
 
 def test_labels_are_part_of_the_manifest_checked_on_read(workspace):
-    made = Reads.create_sync(write_fastq(workspace / "r.fq", reads()), labels={"donor": "d7"})
+    made = Reads.create_sync(
+        write_fastq(workspace / "r.fq", fastq_records()), labels={"donor": "d7"}
+    )
     manifest = made.manifest()
     check_manifest(manifest)
     tampered = {**manifest, "labels": {"donor": "d8"}}
@@ -74,7 +76,7 @@ def test_labels_are_part_of_the_manifest_checked_on_read(workspace):
     with pytest.raises(ValueError, match="label name"):
         check_manifest({**manifest, "labels": {"bad key": "x"}})
     # A manifest written before labels existed has no "labels" key; it still reads.
-    old = Reads.create_sync(write_fastq(workspace / "o.fq", reads(seed=3))).manifest()
+    old = Reads.create_sync(write_fastq(workspace / "o.fq", fastq_records(seed=3))).manifest()
     assert "labels" not in old
     assert check_manifest(json.loads(canonical_json(old))) == old
     assert Asset.from_manifest(old).labels == {}
@@ -97,21 +99,21 @@ def test_labels_are_part_of_the_manifest_checked_on_read(workspace):
     ],
 )
 def test_bad_labels_are_refused_and_nothing_registered(workspace, labels, problem):
-    fastq = write_fastq(workspace / "r.fq", reads())
+    fastq = write_fastq(workspace / "r.fq", fastq_records())
     with pytest.raises(InvalidAssetError, match=problem.replace("(", r"\(")):
         Reads.create_sync(fastq, labels=labels)
     assert nothing_registered(open_store().root)
 
 
 def test_typed_fields_stay_validated_beside_labels(workspace):
-    fastq = write_fastq(workspace / "r.fq", reads())
+    fastq = write_fastq(workspace / "r.fq", fastq_records())
     with pytest.raises(InvalidAssetError, match="does not take metadata batch"):
         Reads.create_sync(fastq, batch="b1", labels={"tissue": "lung"})
     assert nothing_registered(open_store().root)
 
 
 def test_cli_add_label_then_ls_where_label(workspace):
-    fastq = write_fastq(workspace / "r.fq", reads())
+    fastq = write_fastq(workspace / "r.fq", fastq_records())
     added = _run(
         "add", str(fastq), "--type", "reads", "--meta", "sample_id=s1",
         "--label", "batch=b1", "--label", "tissue=lung",
@@ -140,7 +142,7 @@ def test_cli_add_label_then_ls_where_label(workspace):
 
 
 def test_cli_refuses_bad_and_repeated_labels(workspace):
-    fastq = write_fastq(workspace / "r.fq", reads())
+    fastq = write_fastq(workspace / "r.fq", fastq_records())
     bad = _run("add", str(fastq), "--type", "reads", "--label", "batch=b1\x07")
     assert bad.exit_code == 1 and "contains a control character" in bad.output
     twice = _run("add", str(fastq), "--type", "reads", "--label", "a=1", "--label", "a=2")
@@ -155,7 +157,7 @@ def test_mcp_query_assets_by_label(workspace):
 
     from stargazer.mcp import Stargazer, create_server
 
-    fastq = write_fastq(workspace / "r.fq", reads())
+    fastq = write_fastq(workspace / "r.fq", fastq_records())
     tagged = Reads.create_sync(fastq, sample_id="s1", labels={"batch": "b1"})
     Reads.create_sync(fastq, sample_id="s1")
 
@@ -184,7 +186,7 @@ def test_mcp_query_assets_by_label(workspace):
 
 
 def test_labels_travel_through_the_remote_store(bucket, workspace, monkeypatch):
-    fastq = write_fastq(workspace / "r.fq", reads())
+    fastq = write_fastq(workspace / "r.fq", fastq_records())
     tagged = Reads.create_sync(fastq, sample_id="s1", labels={"donor": "d1"})
     monkeypatch.setenv("STARGAZER_HOME", str(workspace / "pod"))  # a fresh cache
     assert assemble(labels={"donor": "d1"}) == [tagged]

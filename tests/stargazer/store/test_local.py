@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.stargazer.types.builders import reads, write_bam, write_fastq
 
 from stargazer.errors import StoreWarning
 from stargazer.store import open_store
+from stargazer.testing import fastq_records, write_bam, write_fastq
 from stargazer.types import Alignment, Asset, Reads, Table, assemble
 
 
@@ -65,7 +65,7 @@ def test_reindex_after_deleting_the_index_restores_everything(workspace):
         asyncio.run(Table.create(_table(workspace, f"t{i}.tsv"), sample_id=f"s{i}"))
         for i in range(3)
     ]
-    fastq = write_fastq(workspace / "r.fq", reads())
+    fastq = write_fastq(workspace / "r.fq", fastq_records())
     made.append(asyncio.run(Reads.create(fastq, sample_id="s0", platform="ONT")))
     made.append(
         asyncio.run(

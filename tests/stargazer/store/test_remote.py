@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from tests.stargazer.store.conftest import boto_kwargs
-from tests.stargazer.types.builders import reads, write_bam, write_fastq
 
 from stargazer.store import open_store
 from stargazer.store.remote import RemoteStore, parse_url
+from stargazer.testing import fastq_records, write_bam, write_fastq
+from stargazer.testing.s3 import s3_client
 from stargazer.types import Alignment, Asset, Reads, assemble
 
 
@@ -19,22 +19,16 @@ def _as_pod(monkeypatch, workspace, name: str) -> None:
 
 
 def test_a_pod_reads_what_the_laptop_wrote(bucket, workspace, monkeypatch, s3_server):
-    import boto3
 
-    r1 = write_fastq(workspace / "s1_R1.fq.gz", reads(mate="/1"))
-    r2 = write_fastq(workspace / "s1_R2.fq.gz", reads(seed=2, mate="/2"))
+    r1 = write_fastq(workspace / "s1_R1.fq.gz", fastq_records(mate="/1"))
+    r2 = write_fastq(workspace / "s1_R2.fq.gz", fastq_records(seed=2, mate="/2"))
     laptop = asyncio.run(Reads.create(r1, companions={"r2": r2}, sample_id="s1"))
     bam = asyncio.run(
         Alignment.create(
             write_bam(workspace / "s1.bam"), sorted=True, parents=[laptop], sample_id="s1"
         )
     )
-    keys = {
-        o["Key"]
-        for o in boto3.client("s3", endpoint_url=s3_server, **boto_kwargs()).list_objects_v2(
-            Bucket=bucket
-        )["Contents"]
-    }
+    keys = {o["Key"] for o in s3_client(s3_server).list_objects_v2(Bucket=bucket)["Contents"]}
     assert f"team/store/manifests/{laptop.id}.json" in keys
     assert len([k for k in keys if k.startswith("team/store/objects/sha256/")]) == 4
 
@@ -51,7 +45,7 @@ def test_a_pod_reads_what_the_laptop_wrote(bucket, workspace, monkeypatch, s3_se
 
 
 def test_by_id_without_listing_and_missing_objects_count_as_remote(bucket, workspace, monkeypatch):
-    fastq = write_fastq(workspace / "r.fq", reads())
+    fastq = write_fastq(workspace / "r.fq", fastq_records())
     made = asyncio.run(Reads.create(fastq, sample_id="x"))
     _as_pod(monkeypatch, workspace, "pod")
     loaded = Reads.load(made.id)
@@ -62,12 +56,11 @@ def test_by_id_without_listing_and_missing_objects_count_as_remote(bucket, works
 
 
 def test_a_corrupt_remote_object_is_refused_on_download(bucket, workspace, monkeypatch, s3_server):
-    import boto3
 
-    fastq = write_fastq(workspace / "r.fq", reads())
+    fastq = write_fastq(workspace / "r.fq", fastq_records())
     made = asyncio.run(Reads.create(fastq, sample_id="x"))
     key = "team/store/" + RemoteStore.object_key(made.files["primary"])
-    client = boto3.client("s3", endpoint_url=s3_server, **boto_kwargs())
+    client = s3_client(s3_server)
     client.put_object(Bucket=bucket, Key=key, Body=b"@evil\nA\n+\nI\n")
     _as_pod(monkeypatch, workspace, "pod")
     with pytest.raises(OSError, match="the remote is corrupt"):

@@ -18,13 +18,12 @@ from pathlib import Path
 
 import anyio
 import pytest
-from tests.conftest import free_port
-from tests.stargazer.store.conftest import boto_kwargs
-from tests.stargazer.types.builders import reads, write_fastq
 
 from stargazer.errors import StoreWarning
 from stargazer.store import open_store
 from stargazer.store.remote import RemoteStore
+from stargazer.testing import fastq_records, free_port, write_fastq
+from stargazer.testing.s3 import s3_client
 from stargazer.types import Asset, Reads, assemble
 
 PREFIX = "team/store/"
@@ -33,9 +32,8 @@ BIG = 2 * 8 * 1024 * 1024 + 1000
 
 
 def _s3(s3_server: str):
-    import boto3
 
-    return boto3.client("s3", endpoint_url=s3_server, **boto_kwargs())
+    return s3_client(s3_server)
 
 
 def _env(workspace: Path, home: str) -> dict[str, str]:
@@ -78,7 +76,9 @@ def test_stray_and_damaged_manifest_keys_are_skipped_with_one_warning_each(
     bucket, workspace, monkeypatch, s3_server
 ):
     """Case 9: one bad key under manifests/ used to break `ls` for every client."""
-    good = asyncio.run(Reads.create(write_fastq(workspace / "r.fq", reads()), sample_id="s1"))
+    good = asyncio.run(
+        Reads.create(write_fastq(workspace / "r.fq", fastq_records()), sample_id="s1")
+    )
     manifest = json.dumps(good.manifest()).encode()
     other = "reads-" + "a" * 40
     truncated = "reads-" + "b" * 40
@@ -122,7 +122,7 @@ def test_stray_and_damaged_manifest_keys_are_skipped_with_one_warning_each(
 
 
 def test_re_adding_repairs_a_damaged_remote_manifest(bucket, workspace, monkeypatch, s3_server):
-    fastq = write_fastq(workspace / "r.fq", reads())
+    fastq = write_fastq(workspace / "r.fq", fastq_records())
     made = asyncio.run(Reads.create(fastq, sample_id="s1"))
     key = PREFIX + RemoteStore.manifest_key(made.id)
     client = _s3(s3_server)

@@ -3,9 +3,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from tests.stargazer.types.builders import nothing_registered, write_bam, write_vcf
 
 from stargazer.errors import InvalidAssetError
+from stargazer.testing import nothing_registered, write_bam, write_vcf
 from stargazer.types import Alignment
 
 

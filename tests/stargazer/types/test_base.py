@@ -10,17 +10,10 @@ from pathlib import Path
 
 import flyte
 import pytest
-from tests.stargazer.types.builders import (
-    genome,
-    reads,
-    write_bam,
-    write_fasta,
-    write_fastq,
-    write_h5ad,
-    write_vcf,
-)
 
 from stargazer.errors import InvalidAssetError
+from stargazer.testing import fastq_records as reads
+from stargazer.testing import genome, write_bam, write_fasta, write_fastq, write_h5ad, write_vcf
 from stargazer.types import (
     Alignment,
     AnnData,
@@ -218,7 +211,7 @@ def test_ids_names_and_metadata_cannot_escape_the_store(workspace):
 
 
 def test_alignment_reference_id_must_be_a_reference(workspace):
-    from tests.stargazer.types.builders import write_bam
+    from stargazer.testing import write_bam
 
     reads_asset = _paired(workspace / "in")
     bam = write_bam(workspace / "x.bam")

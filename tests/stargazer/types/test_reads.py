@@ -3,15 +3,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from tests.stargazer.types.builders import (
-    genome,
-    nothing_registered,
-    reads,
-    write_fasta,
-    write_fastq,
-)
 
 from stargazer.errors import InvalidAssetError
+from stargazer.testing import fastq_records as reads
+from stargazer.testing import genome, nothing_registered, write_fasta, write_fastq
 from stargazer.types import Reads
 
 

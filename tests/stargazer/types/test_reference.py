@@ -3,9 +3,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from tests.stargazer.types.builders import genome, nothing_registered, write_fasta
 
 from stargazer.errors import InvalidAssetError
+from stargazer.testing import genome, nothing_registered, write_fasta
 from stargazer.types import Reference
 
 

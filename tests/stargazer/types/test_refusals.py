@@ -13,19 +13,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.stargazer.types.builders import (
+
+from stargazer.errors import InvalidAssetError
+from stargazer.testing import (
     VCF_HEADER,
     genome,
-    reads,
     store_state,
     write_bam,
     write_fasta,
     write_fastq,
-    write_h5ad_matrix,
     write_vcf,
 )
-
-from stargazer.errors import InvalidAssetError
+from stargazer.testing import fastq_records as reads
+from stargazer.testing import write_h5ad as write_h5ad_matrix
 from stargazer.types import Alignment, AnnData, Asset, Reads, Reference, Variants
 
 

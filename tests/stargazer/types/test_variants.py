@@ -4,9 +4,9 @@ import asyncio
 import gzip
 
 import pytest
-from tests.stargazer.types.builders import VCF_HEADER, nothing_registered, write_vcf
 
 from stargazer.errors import InvalidAssetError
+from stargazer.testing import VCF_HEADER, nothing_registered, write_vcf
 from stargazer.types import Variants
 
 

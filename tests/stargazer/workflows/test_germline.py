@@ -2,9 +2,10 @@ import json
 import sqlite3
 
 import pytest
-from tests.stargazer.germline_data import make_demo, register_demo, run
 
 from stargazer.tasks.variants.accuracy import score_vcf
+from stargazer.testing import run
+from stargazer.testing.germline import make_demo, register_demo
 from stargazer.types import Reads, assemble
 from stargazer.workflows import germline_variants
 from stargazer.workflows.germline import qc_for

@@ -1,9 +1,10 @@
 import flyte.errors
 import pandas as pd
 import pytest
-from tests.stargazer.scrna_data import counts, read, run, stored, task_runs
 
 from stargazer.demo.scrna import score_clustering
+from stargazer.testing import run, task_runs
+from stargazer.testing.scrna import counts, read, stored
 from stargazer.types import Asset, assemble
 from stargazer.workflows import scrna_clustering
 

@@ -97,50 +97,53 @@ def infer_asset(node: FunctionNode, param: str) -> str | None:
     return None
 
 
-def _task_comments(source: SourceFile, node: FunctionNode) -> list[Comment]:
-    comments = []
-    names = asset_names(source)
-    for arg in parameters(node):
-        if arg.arg in ("self", "cls"):
-            continue
-        if arg.annotation is None:
-            comments.append(
-                Comment(
-                    source.path,
-                    arg.lineno,
-                    "asset-io",
-                    f"`{node.name}`'s parameter `{arg.arg}` has no type.",
-                    "Flyte builds a task's interface from its type hints; an untyped input "
-                    "cannot be passed, cached or shown. Give it an asset type or a scalar.",
-                )
-            )
-            continue
-        if not _is_path_param(node, arg):
-            continue
-        shown = ast.unparse(arg.annotation)
-        asset = infer_asset(node, arg.arg)
-        if asset is None:
-            advice = (
-                f"take the asset that holds the file ({', '.join(ASSET_TYPES)}) and "
-                f"`await {arg.arg}.fetch()` for its local path"
-            )
-            fix = None
-        else:
-            advice = (
-                f"take a `{asset}` and `await {arg.arg}.fetch()` for its local file; record "
-                "it as a parent of what the task creates"
-            )
-            fix = Fix(source.path, asset_parameter_fix(node.name, arg.arg, asset, names))
-        comments.append(
-            Comment(
-                source.path,
-                arg.lineno,
-                "asset-io",
-                f"`{node.name}` takes a file path, `{arg.arg}: {shown}`: {advice}.",
-                WHY,
-                fix=fix,
-            )
+def _parameter_comment(
+    source: SourceFile, node: FunctionNode, arg: ast.arg, names: set[str]
+) -> Comment | None:
+    """A comment on an untyped or file-path parameter (with a fix where the asset is known)."""
+    if arg.annotation is None:
+        return Comment(
+            source.path,
+            arg.lineno,
+            "asset-io",
+            f"`{node.name}`'s parameter `{arg.arg}` has no type.",
+            "Flyte builds a task's interface from its type hints; an untyped input "
+            "cannot be passed, cached or shown. Give it an asset type or a scalar.",
         )
+    if not _is_path_param(node, arg):
+        return None
+    shown = ast.unparse(arg.annotation)
+    asset = infer_asset(node, arg.arg)
+    if asset is None:
+        advice = (
+            f"take the asset that holds the file ({', '.join(ASSET_TYPES)}) and "
+            f"`await {arg.arg}.fetch()` for its local path"
+        )
+        fix = None
+    else:
+        advice = (
+            f"take a `{asset}` and `await {arg.arg}.fetch()` for its local file; record "
+            "it as a parent of what the task creates"
+        )
+        fix = Fix(source.path, asset_parameter_fix(node.name, arg.arg, asset, names))
+    return Comment(
+        source.path,
+        arg.lineno,
+        "asset-io",
+        f"`{node.name}` takes a file path, `{arg.arg}: {shown}`: {advice}.",
+        WHY,
+        fix=fix,
+    )
+
+
+def _task_comments(source: SourceFile, node: FunctionNode) -> list[Comment]:
+    names = asset_names(source)
+    comments = [
+        comment
+        for arg in parameters(node)
+        if arg.arg not in ("self", "cls")
+        and (comment := _parameter_comment(source, node, arg, names)) is not None
+    ]
     returns = node.returns
     if returns is None:
         comments.append(
@@ -170,7 +173,4 @@ def _task_comments(source: SourceFile, node: FunctionNode) -> list[Comment]:
 
 def check(context: Context) -> list[Comment]:
     """Comments on changed tasks' untyped or path parameters and path results."""
-    comments = []
-    for source, node in context.changed_tasks():
-        comments += _task_comments(source, node)
-    return comments
+    return context.on_each_task(_task_comments)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from stargazer.review.diff import ChangeSet
+from stargazer.review.findings import Comment
 from stargazer.review.source import FunctionNode, SourceFile, task_span
 
 #: The asset types of `stargazer.types`.
@@ -52,6 +54,12 @@ class Context:
                 if self.changes.touched(source.path, *task_span(node)):
                     found.append((source, node))
         return found
+
+    def on_each_task(
+        self, comments_on: Callable[[SourceFile, FunctionNode], list[Comment]]
+    ) -> list[Comment]:
+        """The comments `comments_on` makes on each task the branch touched, in order."""
+        return [c for source, node in self.changed_tasks() for c in comments_on(source, node)]
 
     def task_modules(self) -> list[SourceFile]:
         """Changed task modules (under tasks/ or workflows/) that define a changed task."""

@@ -19,7 +19,8 @@ WHY = (
 def _module_todo(source: SourceFile) -> Comment | None:
     """A note on a module docstring that still holds a TODO (promote-task leaves one)."""
     tree = source.tree
-    if tree is None or ast.get_docstring(tree) is None or "TODO" not in ast.get_docstring(tree):
+    docstring = ast.get_docstring(tree) if tree is not None else None
+    if tree is None or docstring is None or "TODO" not in docstring:
         return None
     node = tree.body[0]
     lines = source.text.splitlines()

@@ -10,7 +10,7 @@ from stargazer.review.checks.context import Context, asset_names
 from stargazer.review.diff import git
 from stargazer.review.findings import Comment, Fix
 from stargazer.review.fixes import asset_calls, export_fix
-from stargazer.review.source import SourceFile, parameters, task_env
+from stargazer.review.source import FunctionNode, SourceFile, parameters, task_env
 
 SNAKE = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -124,66 +124,77 @@ def _exports(root: Path, package: str) -> tuple[str, set[str]]:
     return init, names
 
 
+def _module_comments(context: Context, source: SourceFile) -> list[Comment]:
+    """Where a task module sits, its name, and how many tools it records."""
+    comments = _placement(context, source)
+    stem = Path(source.path).stem
+    if not SNAKE.match(stem):
+        comments.append(
+            Comment(source.path, 1, "layout", f"module name `{stem}` is not snake_case.", WHY_NAMES)
+        )
+    tools = _tools(source)
+    if len(tools) > 1:
+        comments.append(
+            Comment(
+                source.path,
+                1,
+                "layout",
+                f"`{source.path}` records {len(tools)} tools ({', '.join(sorted(tools))}): "
+                "keep one module per tool.",
+                WHY_LAYOUT,
+                blocking=False,
+            )
+        )
+    return comments
+
+
+def _task_comments(context: Context, source: SourceFile, node: FunctionNode) -> list[Comment]:
+    """A changed task's name, its parameters' names, and whether its package exports it."""
+    comments = []
+    if not SNAKE.match(node.name):
+        comments.append(
+            Comment(
+                source.path,
+                node.lineno,
+                "layout",
+                f"task `{node.name}` is not snake_case.",
+                WHY_NAMES,
+            )
+        )
+    comments += [
+        Comment(
+            source.path,
+            arg.lineno,
+            "layout",
+            f"parameter `{arg.arg}` of `{node.name}` is not snake_case.",
+            WHY_NAMES,
+        )
+        for arg in parameters(node)
+        if not SNAKE.match(arg.arg)
+    ]
+    if not source.package or source.path.endswith("__init__.py"):
+        return comments
+    init, exported = _exports(context.root, source.package)
+    if node.name not in exported:
+        comments.append(
+            Comment(
+                init,
+                1,
+                "layout",
+                f"`{node.name}` is not exported from `stargazer.{source.package}`: import it "
+                f"there and list it in `__all__`.",
+                WHY_EXPORT,
+                fix=Fix(init, export_fix(node.name, source.module)),
+            )
+        )
+    return comments
+
+
 def check(context: Context) -> list[Comment]:
     """Comments on module placement, tools per module, names and exports."""
     comments: list[Comment] = []
     for source in context.task_modules():
-        comments += _placement(context, source)
-        stem = Path(source.path).stem
-        if not SNAKE.match(stem):
-            comments.append(
-                Comment(
-                    source.path, 1, "layout", f"module name `{stem}` is not snake_case.", WHY_NAMES
-                )
-            )
-        tools = _tools(source)
-        if len(tools) > 1:
-            comments.append(
-                Comment(
-                    source.path,
-                    1,
-                    "layout",
-                    f"`{source.path}` records {len(tools)} tools ({', '.join(sorted(tools))}): "
-                    "keep one module per tool.",
-                    WHY_LAYOUT,
-                    blocking=False,
-                )
-            )
+        comments += _module_comments(context, source)
     for source, node in context.changed_tasks():
-        if not SNAKE.match(node.name):
-            comments.append(
-                Comment(
-                    source.path,
-                    node.lineno,
-                    "layout",
-                    f"task `{node.name}` is not snake_case.",
-                    WHY_NAMES,
-                )
-            )
-        for arg in parameters(node):
-            if not SNAKE.match(arg.arg):
-                comments.append(
-                    Comment(
-                        source.path,
-                        arg.lineno,
-                        "layout",
-                        f"parameter `{arg.arg}` of `{node.name}` is not snake_case.",
-                        WHY_NAMES,
-                    )
-                )
-        if not source.package or source.path.endswith("__init__.py"):
-            continue
-        init, exported = _exports(context.root, source.package)
-        if node.name not in exported:
-            comments.append(
-                Comment(
-                    init,
-                    1,
-                    "layout",
-                    f"`{node.name}` is not exported from `stargazer.{source.package}`: import it "
-                    f"there and list it in `__all__`.",
-                    WHY_EXPORT,
-                    fix=Fix(init, export_fix(node.name, source.module)),
-                )
-            )
+        comments += _task_comments(context, source, node)
     return comments

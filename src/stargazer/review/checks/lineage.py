@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.metadata
+from dataclasses import dataclass
 
 from stargazer.review.checks.context import Context, asset_names
 from stargazer.review.findings import Comment, Fix
@@ -69,89 +70,97 @@ def _asset_params(source: SourceFile, node: FunctionNode) -> list[str]:
     return found
 
 
+@dataclass
+class _Create:
+    """One `X.create(...)` call of a task, as the lineage checks see it."""
+
+    source: SourceFile
+    task: str
+    index: int  # among the task's asset-creating calls
+    call: ast.Call
+    given: dict[str | None, ast.expr]  # keyword -> value
+    names: set[str]  # names bound to asset types
+
+    @property
+    def kind(self) -> str:
+        return f"`{ast.unparse(self.call.func)}`"
+
+    def fix(self, keyword: str, expression: str, needs: tuple[str, str] | None = None) -> Fix:
+        """Set `keyword=expression` on this call (adding the import `needs`)."""
+        return Fix(
+            self.source.path,
+            keyword_fix(self.task, self.index, keyword, expression, self.names, needs),
+        )
+
+    def comment(self, line: int, message: str, fix: Fix | None) -> Comment:
+        return Comment(self.source.path, line, "lineage", message, WHY, fix=fix)
+
+
+def _parents_comment(create: _Create, inputs: list[str]) -> Comment | None:
+    """No `parents`, or `parents=[]` in a task that reads assets."""
+    parents = create.given.get("parents")
+    fix = create.fix("parents", f"[{', '.join(inputs)}]")
+    if parents is None:
+        return create.comment(
+            create.call.lineno, f"{create.kind} in `{create.task}` records no `parents`.", fix
+        )
+    if isinstance(parents, ast.List) and not parents.elts and inputs:
+        return create.comment(
+            parents.lineno,
+            f"{create.kind} in `{create.task}` records `parents=[]` but the task reads "
+            f"{', '.join(f'`{i}`' for i in inputs)}.",
+            fix,
+        )
+    return None
+
+
+def _tool_comment(create: _Create) -> Comment | None:
+    """No `tool` (fixed with the module's `TOOL` constant if it has one)."""
+    if "tool" in create.given:
+        return None
+    constants = create.source.top_level_assignments()
+    return create.comment(
+        create.call.lineno,
+        f"{create.kind} in `{create.task}` records no `tool`: pass the tool that made the "
+        'file (`tool="pysam"`).',
+        create.fix("tool", "TOOL") if "TOOL" in constants else None,
+    )
+
+
+def _version_comment(create: _Create) -> Comment | None:
+    """No `tool_version`, or a literal one (fixed with the version that runs, if known)."""
+    version = create.given.get("tool_version")
+    if version is not None and not isinstance(version, ast.Constant):
+        return None
+    made = version_expression(create.source, create.call)
+    fix = create.fix("tool_version", made[0], made[1]) if made is not None else None
+    if version is None:
+        what = f"{create.kind} in `{create.task}` records no `tool_version`"
+        line = create.call.lineno
+    else:
+        what = (
+            f"{create.kind} in `{create.task}` records `tool_version={ast.unparse(version)}`, "
+            "a literal: a guess, not the version that ran"
+        )
+        line = version.lineno
+    hint = f"pass `tool_version={made[0]}`" if made else "pass the version that ran"
+    return create.comment(line, f"{what}; {hint}.", fix)
+
+
 def _task_comments(source: SourceFile, node: FunctionNode) -> list[Comment]:
     comments = []
     names = asset_names(source)
     inputs = _asset_params(source, node)
     for index, call in enumerate(asset_calls(node, names)):
-        kind = f"`{ast.unparse(call.func)}`"
         given = {k.arg: k.value for k in call.keywords}
         if None in given:
             continue  # **kwargs: cannot tell what is passed
-        parents = given.get("parents")
-        parents_fix = Fix(
-            source.path, keyword_fix(node.name, index, "parents", f"[{', '.join(inputs)}]", names)
-        )
-        if parents is None:
-            comments.append(
-                Comment(
-                    source.path,
-                    call.lineno,
-                    "lineage",
-                    f"{kind} in `{node.name}` records no `parents`.",
-                    WHY,
-                    fix=parents_fix,
-                )
-            )
-        elif isinstance(parents, ast.List) and not parents.elts and inputs:
-            comments.append(
-                Comment(
-                    source.path,
-                    parents.lineno,
-                    "lineage",
-                    f"{kind} in `{node.name}` records `parents=[]` but the task reads "
-                    f"{', '.join(f'`{i}`' for i in inputs)}.",
-                    WHY,
-                    fix=parents_fix,
-                )
-            )
-        if "tool" not in given:
-            constants = source.top_level_assignments()
-            fix = (
-                Fix(source.path, keyword_fix(node.name, index, "tool", "TOOL", names))
-                if "TOOL" in constants
-                else None
-            )
-            comments.append(
-                Comment(
-                    source.path,
-                    call.lineno,
-                    "lineage",
-                    f"{kind} in `{node.name}` records no `tool`: pass the tool that made the "
-                    'file (`tool="pysam"`).',
-                    WHY,
-                    fix=fix,
-                )
-            )
-        version = given.get("tool_version")
-        literal = isinstance(version, ast.Constant)
-        if version is not None and not literal:
-            continue
-        made = version_expression(source, call)
-        fix = None
-        if made is not None:
-            expression, needs = made
-            fix = Fix(
-                source.path,
-                keyword_fix(node.name, index, "tool_version", expression, names, needs),
-            )
-        if version is None:
-            what = f"{kind} in `{node.name}` records no `tool_version`"
-            line = call.lineno
-        else:
-            what = (
-                f"{kind} in `{node.name}` records `tool_version={ast.unparse(version)}`, a "
-                "literal: a guess, not the version that ran"
-            )
-            line = version.lineno
-        hint = f"pass `tool_version={made[0]}`" if made else "pass the version that ran"
-        comments.append(Comment(source.path, line, "lineage", f"{what}; {hint}.", WHY, fix=fix))
+        create = _Create(source, node.name, index, call, given, names)
+        found = (_parents_comment(create, inputs), _tool_comment(create), _version_comment(create))
+        comments += [comment for comment in found if comment is not None]
     return comments
 
 
 def check(context: Context) -> list[Comment]:
     """Comments on assets created without lineage or a real tool version."""
-    comments = []
-    for source, node in context.changed_tasks():
-        comments += _task_comments(source, node)
-    return comments
+    return context.on_each_task(_task_comments)

@@ -10,7 +10,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from stargazer.boundary import check_source, is_notebook_path, is_test_path
+from stargazer.boundary import check_source, is_notebook_path, is_test_path, sdk_module
 from stargazer.review.checks.context import Context
 from stargazer.review.findings import Comment, Fix, FixFunction
 from stargazer.review.patches import tidy
@@ -20,8 +20,9 @@ WHY_RUFF = (
 )
 WHY_FORMAT = "Every file is `ruff format`ted, so diffs show changes, not layout."
 WHY_BOUNDARY = (
-    "The boundary rule: nothing outside notebooks/ uses a notebook, and notebooks import only "
-    "the public SDK (see `stargazer check-boundary`)."
+    "The boundary rule: nothing outside notebooks/ uses a notebook, notebooks import only "
+    "the public SDK, and the SDK's packages import down their layers only (see "
+    "`stargazer check-boundary`)."
 )
 
 
@@ -137,7 +138,11 @@ def check(context: Context) -> list[Comment]:
         absolute = context.root / path
         notebook = is_notebook_path(absolute, context.root)
         for finding in check_source(
-            source.text, path, notebook=notebook, in_tests=is_test_path(absolute, context.root)
+            source.text,
+            path,
+            notebook=notebook,
+            in_tests=is_test_path(absolute, context.root),
+            module=sdk_module(absolute, context.root),
         ):
             comments.append(
                 Comment(

@@ -17,6 +17,7 @@ import tempfile
 import tokenize
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
+from typing import Any
 
 from stargazer.review.checks.context import Context
 from stargazer.review.findings import Comment
@@ -60,6 +61,25 @@ def _todo_lines(text: str) -> list[int]:
     return found
 
 
+def _not_real(node: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[list[str], int]:
+    """What keeps a test function from being real (skip/xfail, NotImplementedError), and where."""
+    problems: list[str] = []
+    line = node.lineno
+    for decorator in node.decorator_list:
+        if _is_marker(decorator, ("xfail", "skip")):  # skipif is a condition: allowed
+            name = decorator.func if isinstance(decorator, ast.Call) else decorator
+            problems.append(f"is marked `{ast.unparse(name)}`")
+            line = decorator.lineno
+    for inner in (n for statement in node.body for n in ast.walk(statement)):
+        if isinstance(inner, ast.Call) and _is_marker(inner, ("xfail",)):
+            problems.append(f"calls `{ast.unparse(inner.func)}`")
+        if isinstance(inner, ast.Raise) and inner.exc is not None:
+            raised = inner.exc.func if isinstance(inner.exc, ast.Call) else inner.exc
+            if isinstance(raised, ast.Name) and raised.id == "NotImplementedError":
+                problems.append(f"raises NotImplementedError (line {inner.lineno})")
+    return problems, line
+
+
 def _marker_comments(context: Context, path: str) -> list[Comment]:
     text = (context.root / path).read_text(encoding="utf-8", errors="replace")
     try:
@@ -76,20 +96,7 @@ def _marker_comments(context: Context, path: str) -> list[Comment]:
         last = node.end_lineno or node.lineno
         if not context.changes.touched(path, first, last):
             continue
-        problems: list[str] = []
-        line = node.lineno
-        for decorator in node.decorator_list:
-            if _is_marker(decorator, ("xfail", "skip")):  # skipif is a condition: allowed
-                name = decorator.func if isinstance(decorator, ast.Call) else decorator
-                problems.append(f"is marked `{ast.unparse(name)}`")
-                line = decorator.lineno
-        for inner in (n for statement in node.body for n in ast.walk(statement)):
-            if isinstance(inner, ast.Call) and _is_marker(inner, ("xfail",)):
-                problems.append(f"calls `{ast.unparse(inner.func)}`")
-            if isinstance(inner, ast.Raise) and inner.exc is not None:
-                raised = inner.exc.func if isinstance(inner.exc, ast.Call) else inner.exc
-                if isinstance(raised, ast.Name) and raised.id == "NotImplementedError":
-                    problems.append(f"raises NotImplementedError (line {inner.lineno})")
+        problems, line = _not_real(node)
         inside = [t for t in todos if first <= t <= last]
         if inside:
             problems.append("has a TODO (line " + ", ".join(map(str, inside)) + ")")
@@ -131,6 +138,35 @@ def _function_line(root: Path, tests: list[str], name: str) -> tuple[str, int] |
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == base:
                 return path, node.lineno
     return None
+
+
+def _coverage_comments(
+    root: Path, modules: list[SourceFile], files: dict[str, Any]
+) -> tuple[list[Comment], list[str]]:
+    """Comments on modules under `MIN_COVERAGE`, and each module's figure (`x.py 93%`)."""
+    comments = []
+    figures = []
+    for module in modules:
+        measured = files.get(str(root / module.path)) or files.get(module.path)
+        if measured is None:
+            percent, missing = 0.0, []
+        else:
+            percent = float(measured["summary"]["percent_covered"])
+            missing = list(measured.get("missing_lines", []))
+        figures.append(f"{Path(module.path).name} {percent:.0f}%")
+        if percent < MIN_COVERAGE:
+            detail = f": lines {_ranges(missing)} never run" if missing else ""
+            comments.append(
+                Comment(
+                    module.path,
+                    missing[0] if missing else 1,
+                    "coverage",
+                    f"its tests cover {percent:.0f}% of `{module.module}` (at least "
+                    f"{MIN_COVERAGE:.0f}% needed){detail}.",
+                    WHY_COVERAGE,
+                )
+            )
+    return comments, figures
 
 
 def _run(context: Context, modules: list[SourceFile], tests: list[str]) -> list[Comment]:
@@ -185,27 +221,8 @@ def _run(context: Context, modules: list[SourceFile], tests: list[str]) -> list[
             check=False,
         )
         files = json.loads(report.read_text())["files"] if report.exists() else {}
-    figures = []
-    for module in modules:
-        measured = files.get(str(root / module.path)) or files.get(module.path)
-        if measured is None:
-            percent, missing = 0.0, []
-        else:
-            percent = float(measured["summary"]["percent_covered"])
-            missing = list(measured.get("missing_lines", []))
-        figures.append(f"{Path(module.path).name} {percent:.0f}%")
-        if percent < MIN_COVERAGE:
-            detail = f": lines {_ranges(missing)} never run" if missing else ""
-            comments.append(
-                Comment(
-                    module.path,
-                    missing[0] if missing else 1,
-                    "coverage",
-                    f"its tests cover {percent:.0f}% of `{module.module}` (at least "
-                    f"{MIN_COVERAGE:.0f}% needed){detail}.",
-                    WHY_COVERAGE,
-                )
-            )
+    missed, figures = _coverage_comments(root, modules, files)
+    comments += missed
     context.notes["tests"] = f"{passed} passed, {len(failures)} failed, {skipped} xfailed/skipped"
     context.notes["coverage"] = ", ".join(figures)
     return comments

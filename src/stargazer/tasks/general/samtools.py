@@ -1,81 +1,54 @@
-"""samtools through pysam: FASTA index and dictionary, duplicate marking, alignment QC.
+"""samtools through pysam: FASTA index and dictionary, duplicate marking, merging chunk BAMs.
 
 pysam runs samtools' own C code in this process. Its wrappers return the tool's stdout as
 text unless ``catch_stdout=False`` is passed, and some (``view``) ignore ``-o`` otherwise, so
-every call that writes a file here passes ``catch_stdout=False``.
+every call that writes a file here passes ``catch_stdout=False``. Reference checks live in
+`reference_checks`, alignment QC in `alignment_qc`.
 
-    from stargazer.tasks.general.samtools import faidx, sequence_dictionary, markdup, qc_metrics
+    from stargazer.tasks.general.samtools import faidx, sequence_dictionary, markdup
     faidx("ref.fa"); sequence_dictionary("ref.fa")          # ref.fa.fai, ref.dict
     metrics = markdup("in.bam", "out.bam")                  # needs MC/ms tags (bwa.align_reads)
-    report = qc_metrics("out.bam", window=10_000)           # flagstat, insert size, depth
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+
+import pysam
 
 from stargazer.config import gatk_env
+from stargazer.tasks.general.reference_checks import (
+    check_bam_matches_reference,
+    check_unique_contigs,
+    reference_contigs,
+)
 from stargazer.types import Alignment, Table
 
-if TYPE_CHECKING:
-    import numpy as np
-
 TOOL = "samtools"
+#: BGZF levels: merged chunks are an intermediate (level 1, fast); the duplicate-marked BAM is
+#: kept, so it gets level 2 (GATK's default: within ~10% of level 6's size, far faster).
+FAST_BAM = ("--output-fmt-option", "level=1")
+MARKED_BAM = ("--output-fmt-option", "level=2")
 
 
 def tool_version() -> str:
     """The samtools version inside pysam, e.g. ``1.24 (pysam 0.24.1)``."""
-    import pysam
+    from pysam.version import __samtools_version__, __version__
 
-    return f"{pysam.__samtools_version__} (pysam {pysam.__version__})"
-
-
-def fasta_names(fasta: str | Path) -> list[str]:
-    """Sequence names of a plain FASTA, in order (the first word of each ``>`` line)."""
-    names = []
-    with open(fasta, "rb") as handle:
-        for line in handle:
-            if line.startswith(b">"):
-                fields = line[1:].split()
-                names.append(fields[0].decode() if fields else "")
-    return names
-
-
-def check_unique_contigs(fasta: str | Path) -> list[str]:
-    """The contig names of ``fasta``; raises if any is empty or repeated.
-
-    Raises:
-        ValueError: Duplicate or empty contig names.
-    """
-    names = fasta_names(fasta)
-    seen: set[str] = set()
-    repeated = sorted({name for name in names if name in seen or seen.add(name)})
-    if repeated:
-        raise ValueError(
-            f"reference {fasta} has duplicate contig names: {', '.join(repeated[:5])}. Each "
-            "contig must be named once; rename or drop the duplicates (e.g. `seqkit rmdup -n`)."
-        )
-    if "" in names or not names:
-        raise ValueError(f"reference {fasta} has no named contigs: every '>' line needs a name.")
-    return names
+    return f"{__samtools_version__} (pysam {__version__})"
 
 
 def faidx(fasta: str | Path) -> Path:
     """``samtools faidx``: write ``<fasta>.fai``."""
-    import pysam
-
     pysam.faidx(str(fasta), catch_stdout=False)
     return Path(f"{fasta}.fai")
 
 
 def sequence_dictionary(fasta: str | Path, out: str | Path | None = None) -> Path:
     """``samtools dict``: write the sequence dictionary (``ref.dict`` for ``ref.fa``)."""
-    import pysam
-
     fasta = Path(fasta)
     out = Path(out) if out else fasta.with_suffix(".dict")
     # `-u NAME`: by default the UR tag holds the FASTA's absolute path, which would make the
@@ -86,70 +59,8 @@ def sequence_dictionary(fasta: str | Path, out: str | Path | None = None) -> Pat
 
 def index_bam(bam: str | Path, threads: int = 2) -> Path:
     """``samtools index``: write ``<bam>.bai``."""
-    import pysam
-
     pysam.samtools.index("-@", str(threads), str(bam), catch_stdout=False)
     return Path(f"{bam}.bai")
-
-
-def reference_contigs(fai: str | Path) -> list[tuple[str, int]]:
-    """(name, length) of each contig in a FASTA index."""
-    rows = []
-    for line in Path(fai).read_text().splitlines():
-        fields = line.split("\t")
-        rows.append((fields[0], int(fields[1])))
-    return rows
-
-
-def dictionary_md5s(dictionary: str | Path) -> dict[str, str]:
-    """Contig -> M5 (sequence MD5) from a sequence dictionary (``samtools dict``)."""
-    md5s = {}
-    for line in Path(dictionary).read_text().splitlines():
-        if line.startswith("@SQ"):
-            tags = dict(field.split(":", 1) for field in line.split("\t")[1:] if ":" in field)
-            if "SN" in tags and "M5" in tags:
-                md5s[tags["SN"]] = tags["M5"]
-    return md5s
-
-
-def check_bam_matches_reference(
-    bam: str | Path, fai: str | Path, dictionary: str | Path | None = None
-) -> None:
-    """Raise unless the BAM's @SQ lines are the reference's contigs.
-
-    Names and lengths must agree; when both the BAM header and the reference's sequence
-    dictionary carry sequence MD5s (``M5``, as `align` and ``samtools dict`` write them),
-    those must agree too, which tells apart two genomes with the same contig names and sizes.
-
-    Raises:
-        ValueError: The BAM was aligned to another reference.
-    """
-    import pysam
-
-    with pysam.AlignmentFile(str(bam), "rb", check_sq=False) as handle:
-        in_bam = list(zip(handle.references, handle.lengths, strict=True))
-        bam_md5s = {
-            sq["SN"]: sq["M5"] for sq in handle.header.to_dict().get("SQ", []) if "M5" in sq
-        }
-    expected = reference_contigs(fai)
-    advice = (
-        "Align the reads to this reference first, or call variants against the reference the "
-        "BAM was made with."
-    )
-    if in_bam != expected:
-        differing = sorted(set(in_bam) ^ set(expected))[:3]
-        raise ValueError(
-            f"{bam} was aligned to another reference: its contigs differ from {fai} "
-            f"(e.g. {', '.join(f'{n}:{length}' for n, length in differing)}). {advice}"
-        )
-    reference_md5s = dictionary_md5s(dictionary) if dictionary else {}
-    for name, md5 in bam_md5s.items():
-        if name in reference_md5s and reference_md5s[name] != md5:
-            raise ValueError(
-                f"{bam} was aligned to another reference: contig {name} has the same name and "
-                f"length but another sequence (MD5 {md5} in the BAM, {reference_md5s[name]} "
-                f"in {dictionary}). {advice}"
-            )
 
 
 _MARKDUP_KEYS = {
@@ -188,11 +99,9 @@ def markdup(
     Returns:
         The markdup statistics (reads, duplicate pairs, ...) plus ``duplicate_rate``.
     """
-    import pysam
-
     out_bam = Path(out_bam)
     stats_file = out_bam.with_name(out_bam.name + ".markdup.txt")
-    args = ["-@", str(threads), "-s", "-f", str(stats_file), "--no-PG"]
+    args = ["-@", str(threads), "-s", "-f", str(stats_file), "--no-PG", *MARKED_BAM]
     if remove:
         args.append("-r")
     pysam.samtools.markdup(*args, str(in_bam), str(out_bam), catch_stdout=False)
@@ -209,131 +118,8 @@ def markdup(
     return metrics
 
 
-def flagstat(bam: str | Path, threads: int = 2) -> dict[str, int]:
-    """``samtools flagstat -O tsv`` as {metric: QC-passed count}."""
-    import pysam
-
-    text = pysam.samtools.flagstat("-@", str(threads), "-O", "tsv", str(bam))
-    counts = {}
-    for line in text.splitlines():
-        passed, _failed, name = line.split("\t")
-        if passed.isdigit():
-            counts[name] = int(passed)
-    return counts
-
-
-#: Reads left out of depth (as mosdepth): unmapped, secondary, QC-failed, duplicate.
-DEPTH_EXCLUDE = 0x4 | 0x100 | 0x200 | 0x400
-
-
-def depth_and_inserts(
-    bam: str | Path, threads: int = 2
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Per-base depth per contig and the insert sizes of proper pairs, in one pass.
-
-    Depth counts the reference span of each primary, non-duplicate alignment (as mosdepth
-    does: deletions are spanned). Insert sizes are |TLEN| of READ1 records of proper pairs.
-
-    Returns:
-        (contig -> depth array, insert sizes).
-    """
-    import numpy as np
-    import pysam
-
-    with pysam.AlignmentFile(str(bam), "rb", threads=threads) as handle:
-        names, lengths = handle.references, handle.lengths
-        starts: list[list[int]] = [[] for _ in names]
-        ends: list[list[int]] = [[] for _ in names]
-        inserts: list[int] = []
-        for record in handle.fetch(until_eof=True):
-            flag = record.flag
-            if flag & DEPTH_EXCLUDE or flag & 0x800:
-                continue
-            tid = record.reference_id
-            starts[tid].append(record.reference_start)
-            ends[tid].append(record.reference_end)
-            if flag & 0x42 == 0x42:
-                inserts.append(record.template_length)
-    depth = {}
-    for tid, (name, length) in enumerate(zip(names, lengths, strict=True)):
-        change = np.zeros(length + 1, dtype=np.int32)
-        np.add.at(change, np.asarray(starts[tid], dtype=np.int64), 1)
-        np.add.at(change, np.asarray(ends[tid], dtype=np.int64), -1)
-        depth[name] = np.cumsum(change[:-1])
-    return depth, np.abs(np.asarray(inserts, dtype=np.int64))
-
-
-def window_depth(depth: dict[str, np.ndarray], window: int) -> list[dict[str, float | int | str]]:
-    """Mean depth per window of ``window`` bp, for plotting."""
-    rows: list[dict[str, float | int | str]] = []
-    for contig, values in depth.items():
-        for start in range(0, len(values), window):
-            chunk = values[start : start + window]
-            rows.append(
-                {
-                    "contig": contig,
-                    "start": start,
-                    "end": start + len(chunk),
-                    "depth": round(float(chunk.mean()), 3),
-                }
-            )
-    return rows
-
-
-def default_window(genome_length: int) -> int:
-    """A window size giving about 500 windows, rounded to 1/2/5 x 10^k, at least 100 bp."""
-    target = max(100, genome_length // 500)
-    magnitude = 10 ** (len(str(target)) - 1)
-    for step in (1, 2, 5, 10):
-        if step * magnitude >= target:
-            return step * magnitude
-    return 10 * magnitude
-
-
-def qc_metrics(bam: str | Path, window: int | None = None, threads: int = 2) -> dict[str, object]:
-    """Alignment QC: flagstat, mapping/duplicate/proper-pair rates, insert size, depth.
-
-    Returns:
-        ``{"metrics": {...}, "flagstat": {...}, "windows": [{contig, start, end, depth}]}``,
-        ready to be written as JSON and read with ``pandas``.
-    """
-    import numpy as np
-
-    flags = flagstat(bam, threads)
-    depth, inserts = depth_and_inserts(bam, threads)
-    genome = sum(len(values) for values in depth.values())
-    window = window or default_window(genome)
-    every_base = np.concatenate(list(depth.values())) if depth else np.zeros(0)
-    primary = flags.get("primary", 0)
-
-    def rate(count: str, total: float) -> float:
-        return round(flags.get(count, 0) / total, 6) if total else 0.0
-
-    def share(mask: np.ndarray) -> float:
-        return round(float(mask.mean()), 5) if mask.size else 0.0
-
-    metrics = {
-        "reads": primary,
-        "mapping_rate": rate("primary mapped", primary),
-        "duplicate_rate": rate("primary duplicates", primary),
-        "properly_paired_rate": rate("properly paired", flags.get("paired in sequencing", 0)),
-        "insert_size_median": float(np.median(inserts)) if inserts.size else 0.0,
-        "insert_size_mean": round(float(inserts.mean()), 2) if inserts.size else 0.0,
-        "insert_size_sd": round(float(inserts.std()), 2) if inserts.size else 0.0,
-        "mean_depth": round(float(every_base.mean()), 3) if genome else 0.0,
-        "median_depth": float(np.median(every_base)) if genome else 0.0,
-        "fraction_1x": share(every_base >= 1),
-        "fraction_10x": share(every_base >= 10),
-        "fraction_20x": share(every_base >= 20),
-        "window": window,
-    }
-    return {"metrics": metrics, "flagstat": flags, "windows": window_depth(depth, window)}
-
-
 def has_mate_tags(bam: str | Path, sample: int = 1000) -> bool:
     """Whether the first paired records carry ``ms`` and ``MC`` (needed by markdup)."""
-    import pysam
-
     seen = 0
     with pysam.AlignmentFile(str(bam), "rb") as handle:
         for record in handle.fetch(until_eof=True):
@@ -349,8 +135,6 @@ def has_mate_tags(bam: str | Path, sample: int = 1000) -> bool:
 
 def add_mate_tags(in_bam: str | Path, out_bam: str | Path, threads: int = 2) -> Path:
     """``samtools collate | fixmate -m | sort``: add MC/ms tags to a BAM from another aligner."""
-    import pysam
-
     out_bam = Path(out_bam)
     collated = out_bam.with_name(out_bam.name + ".collated.bam")
     fixed = out_bam.with_name(out_bam.name + ".fixmate.bam")
@@ -365,7 +149,7 @@ def add_mate_tags(in_bam: str | Path, out_bam: str | Path, threads: int = 2) -> 
     return out_bam
 
 
-def _write_tsv(rows: dict[str, object], path: Path) -> Path:
+def _write_tsv(rows: Mapping[str, object], path: Path) -> Path:
     lines = ["metric\tvalue", *(f"{key}\t{value}" for key, value in rows.items())]
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -426,31 +210,66 @@ async def mark_duplicates(alignment: Alignment, threads: int = 2) -> tuple[Align
 
 
 @gatk_env.task
-async def alignment_qc(alignment: Alignment, window: int = 0, threads: int = 2) -> Table:
-    """Alignment QC for notebooks: flagstat, rates, insert size, depth summary and windows.
+async def merge_alignments(alignments: list[Alignment], threads: int = 2) -> Alignment:
+    """Merge the sorted BAMs of one sample's read chunks (``samtools merge``) into one.
 
     Args:
-        alignment: A coordinate-sorted alignment.
-        window: Window size in bp for the depth track; about 500 windows by default (0).
+        alignments: Coordinate-sorted chunk alignments of one sample, against one reference
+            (the outputs of `align` on `split_reads`' chunks). A single one is returned as is.
         threads: samtools threads.
 
     Returns:
-        A JSON `Table` (``name="alignment_qc"``) with ``metrics``, ``flagstat`` and
-        ``windows`` (contig, start, end, mean depth); read it with `json` or `pandas`.
+        One coordinate-sorted, indexed alignment whose parents are the chunks.
+
+    Raises:
+        ValueError: No alignments, several samples or references, or an unsorted chunk.
     """
-    bam = await alignment.fetch()
-    report = await asyncio.to_thread(qc_metrics, bam, window or None, threads)
-    sample = alignment.sample_id or "sample"
-    with tempfile.TemporaryDirectory(prefix="stargazer-qc-") as work:
-        path = Path(work) / f"{sample}.alignment_qc.json"
-        path.write_text(json.dumps(report, indent=1))
-        return await Table.create(
-            path,
-            parents=[alignment],
+    if not alignments:
+        raise ValueError("merge_alignments needs at least one alignment; none was given")
+    if len(alignments) == 1:
+        return alignments[0]
+    samples = sorted({a.sample_id for a in alignments})
+    references = sorted({a.reference_id for a in alignments})
+    unsorted = [a.names["primary"] for a in alignments if not a.sorted]
+    if len(samples) > 1 or len(references) > 1 or unsorted:
+        raise ValueError(
+            "merge_alignments joins the chunks of one sample aligned to one reference, all "
+            f"coordinate-sorted; got samples {samples}, references {references}"
+            + (f", unsorted {unsorted}" if unsorted else "")
+        )
+    bams = [str(await a.fetch()) for a in alignments]
+    with tempfile.TemporaryDirectory(prefix="stargazer-merge-") as work:
+        out = Path(work) / f"{samples[0] or 'sample'}.bam"
+        await asyncio.to_thread(
+            pysam.samtools.merge,
+            "-f", "-c", "-p", *FAST_BAM, "--no-PG", "-@", str(threads), "-o", str(out), *bams,
+            catch_stdout=False,
+        )  # fmt: skip
+        return await Alignment.create(
+            out,
+            parents=alignments,
             tool=TOOL,
             tool_version=tool_version(),
-            params={"window": report["metrics"]["window"]},
-            name="alignment_qc",
-            sample_id=alignment.sample_id,
-            format="json",
+            params={"command": "merge -c -p", "chunks": len(alignments)},
+            sample_id=alignments[0].sample_id,
+            reference_id=alignments[0].reference_id,
+            sorted=True,
+            duplicates_marked=False,
         )
+
+
+__all__ = [
+    "TOOL",
+    "add_mate_tags",
+    "check_bam_matches_reference",
+    "check_unique_contigs",
+    "faidx",
+    "has_mate_tags",
+    "index_bam",
+    "mark_duplicates",
+    "markdup",
+    "merge_alignments",
+    "reference_contigs",
+    "sequence_dictionary",
+    "tool_version",
+]

@@ -50,6 +50,8 @@ def _caching(decorator: Any) -> Any:
             kwargs.setdefault("cache", True)
         return decorator(*args, **kwargs)
 
+    # a marker on the function object (read by `enable_numba_cache`); functions have no
+    # declared attributes for mypy to check it against
     wrapper.__stargazer_caching__ = True  # type: ignore[attr-defined]
     return wrapper
 

@@ -108,7 +108,9 @@ async def find_markers(
     """
     params = {"groupby": "leiden", "method": method, "n_genes": n_genes}
     adata = await load(data)
-    adata, table = await asyncio.to_thread(rank_markers, adata, **params)
+    adata, table = await asyncio.to_thread(
+        rank_markers, adata, groupby="leiden", method=method, n_genes=n_genes
+    )
     markers = await store(
         adata, stage=STAGE, params=params, parents=[data], sample_id=data.sample_id
     )

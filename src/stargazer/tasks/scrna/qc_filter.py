@@ -153,6 +153,67 @@ def _explain_empty(metrics: dict[str, tuple[np.ndarray, float, str]], n_cells: i
     return "; ".join(blame)
 
 
+def _add_qc_metrics(adata: ad.AnnData) -> None:
+    """Flag mitochondrial genes (`MT-`, `mt-`) in `var["mt"]`; scanpy's QC metrics in place."""
+    import scanpy as sc
+
+    names = adata.var_names.str
+    adata.var["mt"] = np.asarray(names.startswith("MT-") | names.startswith("mt-"))
+    sc.pp.calculate_qc_metrics(adata, qc_vars=["mt"], percent_top=None, log1p=False, inplace=True)
+
+
+def _cells_passing(
+    adata: ad.AnnData, min_genes: int, min_counts: int, max_pct_mt: float, source: str
+) -> np.ndarray:
+    """Which cells pass the thresholds (QC metrics already in `obs`); refuses keeping none."""
+    metrics = {
+        "min_genes": (adata.obs["n_genes_by_counts"].to_numpy(), min_genes, "min"),
+        "min_counts": (adata.obs["total_counts"].to_numpy(), min_counts, "min"),
+        "max_pct_mt": (adata.obs["pct_counts_mt"].to_numpy(), max_pct_mt, "max"),
+    }
+    keep = np.ones(adata.n_obs, dtype=bool)
+    for values, threshold, sense in metrics.values():
+        keep &= values >= threshold if sense == "min" else values <= threshold
+    if not keep.any():
+        suggested = suggest_thresholds(
+            adata.obs, min_genes=min_genes, min_counts=min_counts, max_pct_mt=max_pct_mt
+        )
+        raise ValueError(
+            f"{source}: QC keeps no cell: {_explain_empty(metrics, adata.n_obs)}; suggested from "
+            "this data's distribution: "
+            + ", ".join(f"{name}={value:g}" for name, value in suggested.items())
+        )
+    return keep
+
+
+def _drop_doublets(adata: ad.AnnData, remove_doublets: bool, random_state: int) -> None:
+    """Score doublets with scrublet (`obs`), and drop the predicted ones if asked."""
+    import scanpy as sc
+
+    if adata.n_obs >= 30:  # scrublet needs a few dozen cells for its simulated doublets
+        # Exact neighbours: pynndescent's numba compilation costs minutes here, the search ms.
+        sc.pp.scrublet(adata, random_state=random_state, use_approx_neighbors=False, verbose=False)
+    else:
+        adata.obs["doublet_score"] = 0.0
+        adata.obs["predicted_doublet"] = False
+    if remove_doublets:
+        singlets = ~adata.obs["predicted_doublet"].to_numpy(dtype=bool)
+        adata._inplace_subset_obs(singlets)
+
+
+def _drop_rare_genes(adata: ad.AnnData, min_cells: int, source: str) -> None:
+    """Keep the genes detected in at least `min_cells` cells; refuses keeping none."""
+    detected = np.asarray((adata.X > 0).sum(axis=0)).ravel()
+    genes = detected >= min_cells
+    if not genes.any():
+        raise ValueError(
+            f"{source}: QC keeps no gene: min_cells={min_cells} but the most widely detected "
+            f"gene is seen in {int(detected.max())} of {adata.n_obs} kept cells; "
+            f"use min_cells={max(int(detected.max()), 1)} or lower"
+        )
+    adata._inplace_subset_var(genes)
+
+
 def filter_cells(
     adata: ad.AnnData,
     *,
@@ -186,31 +247,9 @@ def filter_cells(
     Raises:
         ValueError: The thresholds keep no cell or no gene (the message says which).
     """
-    import scanpy as sc
-
-    names = adata.var_names.str
-    adata.var["mt"] = np.asarray(names.startswith("MT-") | names.startswith("mt-"))
-    sc.pp.calculate_qc_metrics(adata, qc_vars=["mt"], percent_top=None, log1p=False, inplace=True)
+    _add_qc_metrics(adata)
     n_cells = adata.n_obs
-    metrics = {
-        "min_genes": (adata.obs["n_genes_by_counts"].to_numpy(), min_genes, "min"),
-        "min_counts": (adata.obs["total_counts"].to_numpy(), min_counts, "min"),
-        "max_pct_mt": (adata.obs["pct_counts_mt"].to_numpy(), max_pct_mt, "max"),
-    }
-    keep = np.ones(n_cells, dtype=bool)
-    for values, threshold, sense in metrics.values():
-        keep &= values >= threshold if sense == "min" else values <= threshold
-    if not keep.any():
-        raise ValueError(
-            f"{source}: QC keeps no cell: {_explain_empty(metrics, n_cells)}; suggested from "
-            "this data's distribution: "
-            + ", ".join(
-                f"{name}={value:g}"
-                for name, value in suggest_thresholds(
-                    adata.obs, min_genes=min_genes, min_counts=min_counts, max_pct_mt=max_pct_mt
-                ).items()
-            )
-        )
+    keep = _cells_passing(adata, min_genes, min_counts, max_pct_mt, source)
     warning = low_yield_warning(
         adata.obs,
         min_genes=min_genes,
@@ -221,36 +260,19 @@ def filter_cells(
     if warning:
         warnings.warn(warning, UserWarning, stacklevel=2)
     adata._inplace_subset_obs(keep)
+    _drop_doublets(adata, remove_doublets, random_state)
 
-    if adata.n_obs >= 30:  # scrublet needs a few dozen cells for its simulated doublets
-        # Exact neighbours: pynndescent's numba compilation costs minutes here, the search ms.
-        sc.pp.scrublet(adata, random_state=random_state, use_approx_neighbors=False, verbose=False)
-    else:
-        adata.obs["doublet_score"] = 0.0
-        adata.obs["predicted_doublet"] = False
-    if remove_doublets:
-        singlets = ~adata.obs["predicted_doublet"].to_numpy(dtype=bool)
-        adata._inplace_subset_obs(singlets)
-
-    detected = np.asarray((adata.X > 0).sum(axis=0)).ravel()
-    genes = detected >= min_cells
-    if not genes.any():
-        raise ValueError(
-            f"{source}: QC keeps no gene: min_cells={min_cells} but the most widely detected "
-            f"gene is seen in {int(detected.max())} of {adata.n_obs} kept cells; "
-            f"use min_cells={max(int(detected.max()), 1)} or lower"
-        )
-    adata._inplace_subset_var(genes)
+    genes_in = adata.n_vars
+    _drop_rare_genes(adata, min_cells, source)
     adata.uns.setdefault("stargazer", {})["qc_summary"] = {
         "cells_in": int(n_cells),
         "cells_failing_thresholds": int(n_cells - keep.sum()),
         "doublets_removed": int(keep.sum() - adata.n_obs),
         "cells_out": int(adata.n_obs),
-        "genes_in": len(detected),
-        "genes_out": int(genes.sum()),
+        "genes_in": genes_in,
+        "genes_out": adata.n_vars,
+        **({"warning": warning} if warning else {}),
     }
-    if warning:
-        adata.uns["stargazer"]["qc_summary"]["warning"] = warning
     return adata
 
 
@@ -288,7 +310,15 @@ async def qc_filter(
     }
     adata = await load(data)
     filtered = await asyncio.to_thread(
-        filter_cells, adata, source=f"{data.sample_id or data.id} ({data.stage})", **params
+        filter_cells,
+        adata,
+        min_genes=min_genes,
+        min_counts=min_counts,
+        max_pct_mt=max_pct_mt,
+        min_cells=min_cells,
+        remove_doublets=remove_doublets,
+        random_state=random_state,
+        source=f"{data.sample_id or data.id} ({data.stage})",
     )
     del adata
     return await store(

@@ -14,8 +14,9 @@ feature list are refused with the counts on each side.
 from __future__ import annotations
 
 import gzip
+import io
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -79,10 +80,10 @@ def _find(folder: Path, names: tuple[str, ...], what: str) -> Path:
     )
 
 
-def _open(path: Path) -> BinaryIO:
+def _open(path: Path) -> io.BufferedIOBase:
     with open(path, "rb") as handle:
         gzipped = handle.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rb") if gzipped else open(path, "rb")  # type: ignore[return-value]
+    return gzip.open(path, "rb") if gzipped else open(path, "rb")
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -152,6 +153,20 @@ def _v2_genomes(handle: Any) -> list[str]:
     )
 
 
+def _open_h5(path: Path) -> Any:
+    """The HDF5 file at `path`, open for reading (an `h5py.File`).
+
+    Raises:
+        ValueError: Not an HDF5 file.
+    """
+    import h5py
+
+    try:
+        return h5py.File(path, "r")
+    except OSError as err:
+        raise ValueError(f"{path}: not an HDF5 file ({err})") from err
+
+
 def h5_genomes(path: str | Path) -> list[str]:
     """The genomes a 10x `.h5` holds (sorted; `[]` when it records none).
 
@@ -161,14 +176,8 @@ def h5_genomes(path: str | Path) -> list[str]:
     Raises:
         ValueError: Not an HDF5 file.
     """
-    import h5py
-
     path = Path(path)
-    try:
-        handle = h5py.File(path, "r")
-    except OSError as err:
-        raise ValueError(f"{path}: not an HDF5 file ({err})") from err
-    with handle:
+    with _open_h5(path) as handle:
         if "matrix" in handle:
             features = handle["matrix"].get("features")
             if features is None or "genome" not in features:
@@ -179,6 +188,56 @@ def h5_genomes(path: str | Path) -> list[str]:
 
 def _genome_hint(genomes: list[str]) -> str:
     return ", ".join(repr(g) for g in genomes)
+
+
+class _Matrix(NamedTuple):
+    """The parts of a 10x matrix group."""
+
+    group: Any  # the h5py group holding data/indices/indptr/shape/barcodes
+    names: Any  # feature names
+    ids: Any  # feature ids
+    types: Any  # feature types (v3), or None
+    genomes: Any  # each feature's genome (v3, when recorded), or None
+
+
+def _v3_matrix(handle: Any, path: Path, genome: str) -> _Matrix:
+    """The `matrix` group of a Cell Ranger 3+ file; refuses a `genome` it does not hold."""
+    group = handle["matrix"]
+    features = group["features"]
+    types = features["feature_type"][:] if "feature_type" in features else None
+    genomes = _text(features["genome"][:]) if "genome" in features else None
+    if genome and (genomes is None or genome not in set(genomes)):
+        found = sorted(set(genomes)) if genomes is not None else []
+        raise ValueError(
+            f"{path}: no genome {genome!r} in this file (genomes: "
+            f"{_genome_hint(found) or 'none recorded'}); pass one of them, or "
+            "genome='' to read every feature"
+        )
+    return _Matrix(group, features["name"][:], features["id"][:], types, genomes)
+
+
+def _v2_matrix(handle: Any, path: Path, genome: str) -> _Matrix:
+    """The genome group of a Cell Ranger 2 file: `genome`, or the only one."""
+    genomes = _v2_genomes(handle)
+    if not genomes:
+        raise ValueError(
+            f"{path}: not a 10x HDF5 matrix (no 'matrix' group and no genome group "
+            f"with 'genes'; found {sorted(handle.keys())}); an AnnData file should "
+            "end in .h5ad"
+        )
+    if genome and genome not in genomes:
+        raise ValueError(
+            f"{path}: no genome {genome!r} in this Cell Ranger 2 file; it holds "
+            f"{_genome_hint(genomes)}: pass genome= one of them"
+        )
+    if not genome and len(genomes) > 1:
+        raise ValueError(
+            f"{path}: this Cell Ranger 2 file holds {len(genomes)} genomes "
+            f"({_genome_hint(genomes)}), one matrix each: pass genome= one of them "
+            f"(e.g. genome={genomes[0]!r})"
+        )
+    group = handle[genome or genomes[0]]
+    return _Matrix(group, group["gene_names"][:], group["genes"][:], None, None)
 
 
 def read_10x_h5(path: str | Path, genome: str = "") -> ad.AnnData:
@@ -195,54 +254,12 @@ def read_10x_h5(path: str | Path, genome: str = "") -> ad.AnnData:
             missing (several genomes) or not in the file; the message lists the genomes.
     """
     import anndata
-    import h5py
     import scipy.sparse as sp
 
     path = Path(path)
-    try:
-        handle = h5py.File(path, "r")
-    except OSError as err:
-        raise ValueError(f"{path}: not an HDF5 file ({err})") from err
-    with handle:
-        feature_genomes = None
-        if "matrix" in handle:
-            group = handle["matrix"]
-            features = group["features"]
-            names = features["name"][:]
-            ids = features["id"][:]
-            types = features["feature_type"][:] if "feature_type" in features else None
-            if "genome" in features:
-                feature_genomes = _text(features["genome"][:])
-            if genome and (feature_genomes is None or genome not in set(feature_genomes)):
-                found = sorted(set(feature_genomes)) if feature_genomes is not None else []
-                raise ValueError(
-                    f"{path}: no genome {genome!r} in this file (genomes: "
-                    f"{_genome_hint(found) or 'none recorded'}); pass one of them, or "
-                    "genome='' to read every feature"
-                )
-        else:
-            genomes = _v2_genomes(handle)
-            if not genomes:
-                raise ValueError(
-                    f"{path}: not a 10x HDF5 matrix (no 'matrix' group and no genome group "
-                    f"with 'genes'; found {sorted(handle.keys())}); an AnnData file should "
-                    "end in .h5ad"
-                )
-            if genome and genome not in genomes:
-                raise ValueError(
-                    f"{path}: no genome {genome!r} in this Cell Ranger 2 file; it holds "
-                    f"{_genome_hint(genomes)}: pass genome= one of them"
-                )
-            if not genome and len(genomes) > 1:
-                raise ValueError(
-                    f"{path}: this Cell Ranger 2 file holds {len(genomes)} genomes "
-                    f"({_genome_hint(genomes)}), one matrix each: pass genome= one of them "
-                    f"(e.g. genome={genomes[0]!r})"
-                )
-            group = handle[genome or genomes[0]]
-            names = group["gene_names"][:]
-            ids = group["genes"][:]
-            types = None
+    with _open_h5(path) as handle:
+        found = (_v3_matrix if "matrix" in handle else _v2_matrix)(handle, path, genome)
+        group = found.group
         try:
             n_genes, n_cells = (int(x) for x in group["shape"][:])
             matrix = sp.csc_matrix(
@@ -254,21 +271,21 @@ def read_10x_h5(path: str | Path, genome: str = "") -> ad.AnnData:
                 f"{path}: the sparse matrix in {group.name} is broken ({err})"
             ) from err
         barcodes = group["barcodes"][:]
-    if len(barcodes) != n_cells or len(names) != n_genes:
+    if len(barcodes) != n_cells or len(found.names) != n_genes:
         raise ValueError(
             f"{path}: the matrix shape is {n_genes} features x {n_cells} barcodes, but the file "
-            f"lists {len(names)} features and {len(barcodes)} barcodes"
+            f"lists {len(found.names)} features and {len(barcodes)} barcodes"
         )
-    var = pd.DataFrame({"gene_ids": _text(ids)}, index=_text(names))
-    if types is not None:
-        var["feature_types"] = _text(types)
+    var = pd.DataFrame({"gene_ids": _text(found.ids)}, index=_text(found.names))
+    if found.types is not None:
+        var["feature_types"] = _text(found.types)
     adata = anndata.AnnData(
         X=sp.csr_matrix(matrix.T, dtype=np.float32),
         obs=pd.DataFrame(index=_text(barcodes)),
         var=var,
     )
-    if genome and feature_genomes is not None and len(feature_genomes) == n_genes:
-        adata = adata[:, feature_genomes == genome].copy()
+    if genome and found.genomes is not None and len(found.genomes) == n_genes:
+        adata = adata[:, found.genomes == genome].copy()
     return _gene_expression_only(adata)
 
 

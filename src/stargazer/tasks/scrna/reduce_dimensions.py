@@ -116,7 +116,15 @@ async def reduce_dimensions(
         "random_state": random_state,
     }
     adata = await load(data)
-    adata = await asyncio.to_thread(embed, adata, **params)
+    adata = await asyncio.to_thread(
+        embed,
+        adata,
+        n_comps=n_comps,
+        n_neighbors=n_neighbors,
+        neighbors_method=neighbors_method,
+        min_dist=min_dist,
+        random_state=random_state,
+    )
     params["transformer"] = neighbor_transformer(adata.n_obs, neighbors_method)
     return await store(adata, stage=STAGE, params=params, parents=[data], sample_id=data.sample_id)
 

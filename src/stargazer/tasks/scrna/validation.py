@@ -39,19 +39,8 @@ def _locate(adata: ad.AnnData, flat_position: int) -> str:
     return f"cell {adata.obs_names[row]!r}, gene {adata.var_names[column]!r}"
 
 
-def check_counts(adata: ad.AnnData, source: str) -> ad.AnnData:
-    """Refuse anything that is not a raw count matrix; make names unique (with a warning).
-
-    Args:
-        adata: The matrix as read (cells x genes).
-        source: The file or folder it came from, for messages.
-
-    Returns:
-        The same object, with unique names.
-
-    Raises:
-        ValueError: An empty matrix, negative, non-finite or non-integer values.
-    """
+def _check_values(adata: ad.AnnData, source: str) -> None:
+    """Refuse an empty matrix and negative, non-finite or non-integer values."""
     if adata.X is None or adata.n_obs == 0 or adata.n_vars == 0:
         raise ValueError(
             f"{source}: the matrix is empty ({adata.n_obs} cells x {adata.n_vars} genes); "
@@ -87,6 +76,22 @@ def check_counts(adata: ad.AnnData, source: str) -> ad.AnnData:
             "Import the Cell Ranger output, or for an .h5ad name the layer holding counts "
             "(layer='counts')"
         )
+
+
+def check_counts(adata: ad.AnnData, source: str) -> ad.AnnData:
+    """Refuse anything that is not a raw count matrix; make names unique (with a warning).
+
+    Args:
+        adata: The matrix as read (cells x genes).
+        source: The file or folder it came from, for messages.
+
+    Returns:
+        The same object, with unique names.
+
+    Raises:
+        ValueError: An empty matrix, negative, non-finite or non-integer values.
+    """
+    _check_values(adata, source)
     for axis, names in (("gene", adata.var_names), ("barcode", adata.obs_names)):
         if not names.is_unique:
             repeated = names[names.duplicated()].unique()

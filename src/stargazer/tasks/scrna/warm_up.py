@@ -39,12 +39,16 @@ def _cache_folders(package: str, stem: str) -> list[Path]:
     if spec is None or not spec.submodule_search_locations:
         return []
     root = Path(next(iter(spec.submodule_search_locations)))
-    if numba.config.CACHE_DIR:  # NUMBA_CACHE_DIR: one folder per source folder beneath it
-        return [Path(numba.config.CACHE_DIR)]
+    # numba.config sets its settings at import time (from NUMBA_* variables), unseen by mypy
+    cache_dir: str = numba.config.CACHE_DIR  # type: ignore[attr-defined]
+    if cache_dir:  # NUMBA_CACHE_DIR: one folder per source folder beneath it
+        return [Path(cache_dir)]
     in_tree = [source.parent / "__pycache__" for source in root.rglob(f"{stem}.py")]
     from numba.misc.appdirs import AppDirs
 
-    return [*in_tree, Path(AppDirs(appname="numba", appauthor=False).user_cache_dir)]
+    # numba's vendored appdirs has no annotations
+    dirs = AppDirs(appname="numba", appauthor=False)  # type: ignore[no-untyped-call]
+    return [*in_tree, Path(dirs.user_cache_dir)]
 
 
 def numba_code_compiled() -> bool:

@@ -5,7 +5,8 @@ multi-allelic records split), then matched per sample at genotype level: a call 
 positive when the truth has the same contig, position, REF and ALT with the same number of ALT
 copies (het or hom). A called allele with the wrong genotype counts once as a false positive
 and once as a false negative, as in hap.py's genotype-level numbers. Calls whose FILTER is not
-PASS (or ``.``) or whose QUAL is below ``min_qual`` are ignored.
+PASS (or ``.``) or whose QUAL is below ``min_qual`` are ignored; `variant_accuracy` also
+reports every call, filtered or not (``all_calls``).
 
     from stargazer.tasks.variants.accuracy import score_vcf
     report = score_vcf("calls.vcf.gz", "truth.vcf.gz", "ref.fa")
@@ -54,13 +55,16 @@ def _normalise(vcf: Path, reference: Path, out: Path) -> Path:
     return out
 
 
-def alt_copies(vcf: str | Path, sample: str | int = 0, min_qual: float = 0.0) -> dict[Key, int]:
+def alt_copies(
+    vcf: str | Path, sample: str | int = 0, min_qual: float = 0.0, pass_only: bool = True
+) -> dict[Key, int]:
     """(contig, pos, ref, alt) -> number of ALT copies in one sample, for split records.
 
     Args:
         vcf: A VCF with one ALT per record (normalise with ``-m -any`` first).
         sample: Sample name, or its column index.
         min_qual: Records with a QUAL below this are skipped (missing QUAL is kept).
+        pass_only: Skip records whose FILTER is not PASS (or ``.``).
     """
     import pysam
 
@@ -72,14 +76,14 @@ def alt_copies(vcf: str | Path, sample: str | int = 0, min_qual: float = 0.0) ->
             if record.alts is None or record.alts[0] in ("*", "<*>", "<NON_REF>"):
                 continue
             filters = list(record.filter.keys())
-            if filters and filters != ["PASS"]:
+            if pass_only and filters and filters != ["PASS"]:
                 continue
             if record.qual is not None and record.qual < min_qual:
                 continue
             genotype = record.samples[name]["GT"]
             count = sum(1 for allele in genotype if allele == 1)
             if count:
-                copies[(record.chrom, record.pos, record.ref, record.alts[0])] = count
+                copies[(record.chrom, record.pos, record.ref or "", record.alts[0])] = count
     return copies
 
 
@@ -119,6 +123,7 @@ def score_vcf(
     reference: str | Path,
     samples: list[str] | None = None,
     min_qual: float = 0.0,
+    pass_only: bool = True,
 ) -> dict[str, object]:
     """Score calls against truth, per sample and summed over samples.
 
@@ -128,6 +133,7 @@ def score_vcf(
         reference: The FASTA both were made against (``.fai`` beside it).
         samples: Samples to score; all samples of the truth by default.
         min_qual: Ignore calls below this QUAL.
+        pass_only: Score only calls whose FILTER is PASS (False: every call).
 
     Returns:
         ``{"snv": {...}, "indel": {...}, "samples": {name: {"snv": ..., "indel": ...}}}``
@@ -160,7 +166,8 @@ def score_vcf(
                     f"{', '.join(called_samples) or 'no samples'}); call that sample or pass "
                     "samples=[...] to score a subset."
                 )
-            scored = compare(alt_copies(calls_norm, column, min_qual), alt_copies(truth_norm, name))
+            called = alt_copies(calls_norm, column, min_qual, pass_only)
+            scored = compare(called, alt_copies(truth_norm, name))
             per_sample[name] = scored
             for kind in totals:
                 for i, field in enumerate(("tp", "fp", "fn")):
@@ -186,12 +193,14 @@ async def variant_accuracy(
 
     Returns:
         A JSON `Table` (``name="variant_accuracy"``) with tp, fp, fn, precision, recall and F1
-        for SNVs and indels, overall and per sample.
+        for SNVs and indels of the PASS calls, overall and per sample, and of every call
+        (``all_calls``).
     """
     fasta = await reference.fetch()
-    report = await asyncio.to_thread(
-        score_vcf, await calls.fetch(), await truth.fetch(), fasta, None, min_qual
-    )
+    called, expected = await calls.fetch(), await truth.fetch()
+    report = await asyncio.to_thread(score_vcf, called, expected, fasta, None, min_qual)
+    everything = await asyncio.to_thread(score_vcf, called, expected, fasta, None, min_qual, False)
+    report["all_calls"] = {kind: everything[kind] for kind in ("snv", "indel")}
     with tempfile.TemporaryDirectory(prefix="stargazer-accuracy-") as work:
         path = Path(work) / "variant_accuracy.json"
         path.write_text(json.dumps(report, indent=1))

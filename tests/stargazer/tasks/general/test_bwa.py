@@ -3,11 +3,12 @@ import shutil
 import pysam
 import pysam.bcftools
 import pytest
-from tests.stargazer.germline_data import make_demo, register_demo, run
 
 from stargazer.errors import InvalidAssetError
 from stargazer.tasks import align, prepare_reference
 from stargazer.tasks.general.bwa import align_reads, bwa_index, strip_mate_suffix
+from stargazer.testing import run
+from stargazer.testing.germline import make_demo, register_demo
 from stargazer.types import Reads, Reference, assemble
 
 

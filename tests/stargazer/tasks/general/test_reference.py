@@ -1,10 +1,11 @@
 import pytest
-from tests.stargazer.germline_data import make_demo, run
 
 from stargazer.errors import InvalidAssetError
 from stargazer.tasks import prepare_reference
 from stargazer.tasks.general.reference import build_indexes
 from stargazer.tasks.general.samtools import check_unique_contigs
+from stargazer.testing import run
+from stargazer.testing.germline import make_demo
 from stargazer.types import Reference, assemble
 
 

@@ -2,16 +2,17 @@ import json
 
 import pysam
 import pytest
-from tests.stargazer.germline_data import make_demo, register_demo, run
 
 from stargazer.tasks import align, alignment_qc, mark_duplicates, prepare_reference
+from stargazer.tasks.general.alignment_qc import default_window
 from stargazer.tasks.general.samtools import (
     add_mate_tags,
     check_bam_matches_reference,
-    default_window,
     has_mate_tags,
     markdup,
 )
+from stargazer.testing import run
+from stargazer.testing.germline import make_demo, register_demo
 
 
 @pytest.fixture
@@ -77,10 +78,11 @@ def test_bams_without_mate_tags_get_them_before_markdup(aligned, workspace):
 
 
 def test_bam_from_another_reference_is_named(aligned, workspace):
-    fai = workspace / "other.fa.fai"
-    fai.write_text("chrX\t5000\t6\t60\t61\n")
+    other = workspace / "other.fa"
+    other.write_text(">chrX\n" + "ACGT" * 1250 + "\n")
+    pysam.faidx(str(other))
     with pytest.raises(ValueError, match="aligned to another reference"):
-        check_bam_matches_reference(aligned["alignment"].path, fai)
+        check_bam_matches_reference(aligned["alignment"].path, f"{other}.fai")
 
 
 def test_default_window_gives_about_500_windows():

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import functools
 
-from tests.stargazer.scrna_data import counts
-
 from stargazer.tasks.scrna.normalize import normalize_counts
 from stargazer.tasks.scrna.qc_filter import filter_cells
 from stargazer.tasks.scrna.reduce_dimensions import embed
 from stargazer.tasks.scrna.select_features import highly_variable
+from stargazer.testing.scrna import counts
 
 
 @functools.cache

@@ -1,11 +1,12 @@
 import flyte.errors
 import pytest
 from sklearn.metrics import adjusted_rand_score
-from tests.stargazer.scrna_data import read, run, stored
 from tests.stargazer.tasks.scrna.reduced import reduced
 
 from stargazer.tasks import cluster
 from stargazer.tasks.scrna.cluster import leiden
+from stargazer.testing import run
+from stargazer.testing.scrna import read, stored
 
 
 def test_leiden_recovers_the_planted_types(workspace):

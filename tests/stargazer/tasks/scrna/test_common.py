@@ -33,11 +33,10 @@ def test_parameters_are_recorded_as_text_in_uns():
 def test_next_step_gets_the_stored_object_once_and_writes_the_same_bytes(workspace):
     import asyncio
 
-    from tests.stargazer.scrna_data import counts
-
     from stargazer.tasks.scrna import common
     from stargazer.tasks.scrna.normalize import normalize_counts
     from stargazer.tasks.scrna.qc_filter import filter_cells
+    from stargazer.testing.scrna import counts
 
     async def steps(handoff: bool):
         adata = filter_cells(counts(cells=300, genes=500), remove_doublets=False)

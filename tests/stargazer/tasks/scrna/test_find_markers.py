@@ -1,12 +1,13 @@
 import flyte.errors
 import pandas as pd
 import pytest
-from tests.stargazer.scrna_data import read, run, stored
 from tests.stargazer.tasks.scrna.reduced import reduced
 
 from stargazer.demo.scrna import score_clustering
 from stargazer.tasks import find_markers
 from stargazer.tasks.scrna.cluster import leiden
+from stargazer.testing import run
+from stargazer.testing.scrna import read, stored
 
 
 def test_markers_table_and_rankings(workspace):

@@ -1,10 +1,11 @@
 import flyte.errors
 import numpy as np
 import pytest
-from tests.stargazer.scrna_data import counts, read, run, store_ids
-from tests.stargazer.tasks.scrna.tenx_files import write_h5, write_h5_genomes, write_mtx
 
 from stargazer.tasks import import_counts
+from stargazer.testing import run, store_ids
+from stargazer.testing.scrna import counts, read
+from stargazer.testing.tenx import write_h5, write_h5_genomes, write_mtx
 
 
 @pytest.fixture(scope="module")

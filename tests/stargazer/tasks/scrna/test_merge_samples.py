@@ -1,9 +1,10 @@
 import pytest
-from tests.stargazer.scrna_data import counts, read, run, stored
 
 from stargazer.tasks import merge_samples
 from stargazer.tasks.scrna.merge_samples import concatenate
 from stargazer.tasks.scrna.normalize import normalize_counts
+from stargazer.testing import run
+from stargazer.testing.scrna import counts, read, stored
 
 
 def test_two_samples_are_merged_with_their_sample_ids(workspace):

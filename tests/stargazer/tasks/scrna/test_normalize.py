@@ -1,8 +1,9 @@
 import numpy as np
-from tests.stargazer.scrna_data import counts, read, run, stored
 
 from stargazer.tasks import normalize
 from stargazer.tasks.scrna.qc_filter import filter_cells
+from stargazer.testing import run
+from stargazer.testing.scrna import counts, read, stored
 
 
 def test_normalize_keeps_counts_and_logs_x(workspace):

@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from tests.stargazer.scrna_data import counts, read, run, store_ids, stored, task_runs
 
 from stargazer.tasks import qc_filter
 from stargazer.tasks.scrna.qc_filter import (
@@ -12,6 +11,8 @@ from stargazer.tasks.scrna.qc_filter import (
     low_yield_warning,
     suggest_thresholds,
 )
+from stargazer.testing import run, store_ids, task_runs
+from stargazer.testing.scrna import counts, read, stored
 from stargazer.workflows import scrna_clustering
 
 

@@ -3,15 +3,15 @@ import gzip
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from tests.stargazer.scrna_data import counts
-from tests.stargazer.tasks.scrna.tenx_files import (
+
+from stargazer.tasks.scrna.readers import h5_genomes, read_10x_h5, read_10x_mtx, read_counts
+from stargazer.testing.scrna import counts
+from stargazer.testing.tenx import (
     copy_folder,
     write_h5,
     write_h5_genomes,
     write_mtx,
 )
-
-from stargazer.tasks.scrna.readers import h5_genomes, read_10x_h5, read_10x_mtx, read_counts
 
 
 @pytest.fixture(scope="module")

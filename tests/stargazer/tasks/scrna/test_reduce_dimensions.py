@@ -1,13 +1,14 @@
 import flyte.errors
 import numpy as np
 import pytest
-from tests.stargazer.scrna_data import counts, read, run, stored
 
 from stargazer.tasks import reduce_dimensions
 from stargazer.tasks.scrna.normalize import normalize_counts
 from stargazer.tasks.scrna.qc_filter import filter_cells
 from stargazer.tasks.scrna.reduce_dimensions import neighbor_transformer
 from stargazer.tasks.scrna.select_features import highly_variable
+from stargazer.testing import run
+from stargazer.testing.scrna import counts, read, stored
 
 
 def _features(cells=500, genes=600, clusters=4, qc=True):

@@ -1,11 +1,12 @@
 import flyte.errors
 import pytest
-from tests.stargazer.scrna_data import counts, read, run, stored
 
 from stargazer.tasks import select_features
 from stargazer.tasks.scrna.normalize import normalize_counts
 from stargazer.tasks.scrna.qc_filter import filter_cells
 from stargazer.tasks.scrna.select_features import highly_variable
+from stargazer.testing import run
+from stargazer.testing.scrna import counts, read, stored
 
 
 def _normalized():

@@ -1,11 +1,12 @@
 import json
 
 import pysam
-from tests.stargazer.germline_data import make_demo, register_demo, run
 
 from stargazer.tasks import variant_accuracy
 from stargazer.tasks.general.samtools import faidx
 from stargazer.tasks.variants.accuracy import compare, score_vcf
+from stargazer.testing import run
+from stargazer.testing.germline import make_demo, register_demo
 
 
 def _edit_truth(demo, path, edit):

@@ -1,10 +1,12 @@
 import pysam
 import pytest
-from tests.stargazer.germline_data import make_demo, register_demo, run
 
 from stargazer.tasks import align, call_variants, mark_duplicates, prepare_reference
 from stargazer.tasks.variants.accuracy import score_vcf
 from stargazer.tasks.variants.bcftools import call_variants_files, split_regions
+from stargazer.tasks.variants.calling import parse_regions, plan_regions, region_text
+from stargazer.testing import run
+from stargazer.testing.germline import make_demo, register_demo
 from stargazer.types import Alignment, Reference, assemble
 
 
@@ -78,3 +80,41 @@ def test_split_regions_covers_the_genome_once():
     covered = [(n, p) for part in parts for n, s, e in part for p in range(s, e + 1)]
     assert covered == [(n, p) for n, length in contigs for p in range(1, length + 1)]
     assert split_regions(contigs, 1) == [[("a", 1, 100), ("b", 1, 50), ("c", 1, 7)]]
+
+
+def _filters(path):
+    with pysam.VariantFile(str(path)) as vcf:
+        declared = set(vcf.header.filters.keys())
+        found = [tuple(record.filter.keys()) for record in vcf]
+    return declared, found
+
+
+def test_weak_calls_are_marked_not_dropped(cohort):
+    reference, alignments = cohort["reference"], cohort["alignments"][:1]
+    default = run(call_variants, reference=reference, alignments=alignments)
+    declared, found = _filters(default.path)
+    assert {"LowQual", "LowDepth"} <= declared
+    assert found.count(("PASS",)) > 0.9 * len(found)
+    strict = run(call_variants, reference=reference, alignments=alignments, min_qual=1e6)
+    _, marked = _filters(strict.path)
+    assert len(marked) == len(found) and all("LowQual" in f for f in marked)
+    deep = run(call_variants, reference=reference, alignments=alignments, min_depth=10_000)
+    assert all("LowDepth" in f for f in _filters(deep.path)[1])
+    assert strict.params["min_qual"] == "1000000.0"
+    report = score_vcf(strict.path, cohort["demo"].truth, reference.path, ["sample1"])
+    everything = score_vcf(
+        strict.path, cohort["demo"].truth, reference.path, ["sample1"], pass_only=False
+    )
+    assert report["snv"]["tp"] == 0 and everything["snv"]["recall"] > 0.9
+
+
+def test_plan_regions_balances_length_and_keeps_one_per_thread():
+    contigs = [("chr1", 1000), ("chr2", 600), ("chr3", 400)]
+    parts = plan_regions(contigs, region_size=500, min_parts=1)
+    assert len(parts) == 4
+    sizes = [sum(end - start + 1 for _, start, end in part) for part in parts]
+    assert sizes == [500, 500, 500, 500]
+    assert len(plan_regions(contigs, region_size=10_000, min_parts=2)) == 2
+    assert parse_regions(region_text(parts[1])) == parts[1]
+    with pytest.raises(ValueError, match="not contig:start-end"):
+        parse_regions("chr1:5")
