@@ -106,6 +106,22 @@ def differences(ours: Path, theirs: str) -> Counter[str]:
     return +found
 
 
+def indexed_demo(tmp_path, spec):
+    """A generated demo and a BWA-indexed copy of its reference."""
+    demo = generate(spec, tmp_path / "data")
+    fasta = tmp_path / "ref.fa"
+    shutil.copy(demo.reference, fasta)
+    bwa_index(fasta)
+    return demo, fasta
+
+
+def bwa_mem(fasta, r1, r2, threads):
+    """Debian's ``bwa mem`` on the pairs, with the read group `align_reads` writes."""
+    group = r"@RG\tID:s\tSM:s\tPL:ILLUMINA\tLB:s"
+    command = [str(BWA), "mem", "-t", str(threads), "-R", group, str(fasta), str(r1), str(r2)]
+    return subprocess.run(command, capture_output=True, text=True, check=True)
+
+
 @pytest.mark.parametrize("threads", [1, 2])
 def test_records_are_identical_to_bwa_mem(tmp_path, threads):
     if not BWA.exists():
@@ -114,18 +130,9 @@ def test_records_are_identical_to_bwa_mem(tmp_path, threads):
             "Install it (apt-get install bwa; `make test` does) and run again."
         )
     spec = GermlineSpec(size=60_000, coverage=20, difficulty="hard", seed=5)
-    demo = generate(spec, tmp_path / "data")
-    fasta = tmp_path / "ref.fa"
-    shutil.copy(demo.reference, fasta)
-    bwa_index(fasta)
+    demo, fasta = indexed_demo(tmp_path, spec)
     r1, r2 = hard_pairs(*demo.reads["sample1"], fasta, tmp_path)
-    group = r"@RG\tID:s\tSM:s\tPL:ILLUMINA\tLB:s"
-    theirs = subprocess.run(
-        [str(BWA), "mem", "-t", str(threads), "-R", group, str(fasta), str(r1), str(r2)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    theirs = bwa_mem(fasta, r1, r2, threads)
     out = tmp_path / "ours.bam"
     stats = align_reads(fasta, r1, r2, out, sample_id="s", threads=threads)
     assert stats.pairs == stats.reads // 2 > 2000
@@ -146,18 +153,9 @@ def test_ordinary_pairs_are_identical_to_bwa_mem(tmp_path, threads):
     if not BWA.exists():
         pytest.fail(f"{BWA} is missing: install Debian's bwa (apt-get install bwa) and rerun.")
     spec = GermlineSpec(size=200_000, coverage=20, difficulty="hard", seed=8)
-    demo = generate(spec, tmp_path / "data")
-    fasta = tmp_path / "ref.fa"
-    shutil.copy(demo.reference, fasta)
-    bwa_index(fasta)
+    demo, fasta = indexed_demo(tmp_path, spec)
     r1, r2 = demo.reads["sample1"]
-    group = r"@RG\tID:s\tSM:s\tPL:ILLUMINA\tLB:s"
-    theirs = subprocess.run(
-        [str(BWA), "mem", "-t", str(threads), "-R", group, str(fasta), str(r1), str(r2)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    theirs = bwa_mem(fasta, r1, r2, threads)
     out = tmp_path / "ours.bam"
     align_reads(fasta, r1, r2, out, sample_id="s", threads=threads)
     assert differences(out, theirs.stdout) == Counter()
