@@ -6,6 +6,7 @@ implementation. Keep `__all__` sorted.
 
 from stargazer.tasks.general.alignment_qc import alignment_qc
 from stargazer.tasks.general.bwa import align, split_reads
+from stargazer.tasks.general.markdup_shards import gather_alignment, mark_duplicates_region
 from stargazer.tasks.general.reference import prepare_reference
 from stargazer.tasks.general.samtools import mark_duplicates, merge_alignments
 from stargazer.tasks.scrna import (
@@ -28,9 +29,11 @@ __all__ = [
     "call_variants",
     "cluster",
     "find_markers",
+    "gather_alignment",
     "import_counts",
     "join_calls",
     "mark_duplicates",
+    "mark_duplicates_region",
     "merge_alignments",
     "merge_samples",
     "normalize",

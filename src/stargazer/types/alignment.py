@@ -21,6 +21,8 @@ class Alignment(Asset):
         reference_id: Id of the `Reference` asset the reads were aligned to ("" if unknown).
         sorted: Whether the BAM is coordinate-sorted (checked by indexing it).
         duplicates_marked: Whether duplicate reads are flagged.
+        regions: For a region shard, the regions whose reads it holds (reads that start
+            there, e.g. ``chr1:1-5000000,chr2:1-800``); empty for a whole alignment.
     """
 
     kind: ClassVar[str] = "alignment"
@@ -30,6 +32,7 @@ class Alignment(Asset):
     reference_id: str = ""
     sorted: bool = False
     duplicates_marked: bool = False
+    regions: str = ""
 
     @classmethod
     def _companion_name(cls, role: str, primary: str, given: str) -> str:

@@ -1,14 +1,18 @@
 """Germline short-variant calling: FASTQ -> BAM -> VCF for one sample or a cohort, sharded.
 
 The reference is prepared once (``.fai``, ``.dict``, BWA index). Each sample's reads are cut
-into chunks of ``reads_per_chunk`` pairs (`split_reads`), every chunk is aligned by its own
-`align` call, the chunks are merged and duplicate-marked; the genome is cut into regions of
-about ``region_size`` bp (at least one per thread), every region is called by its own
-`call_region` call, and `join_calls` concatenates, normalises and filters the parts
-(``LowQual`` under ``min_qual``, ``LowDepth`` under ``min_depth``). Alignment QC runs beside
-the calling. Every call is a cached `gatk_env` task, gathered with `asyncio.gather`: on a
-cluster each shard is a pod of its own, and a failed shard re-runs alone while the others
-are cache hits. The defaults keep a laptop-sized sample in one chunk.
+into chunks of ``reads_per_chunk`` pairs (`split_reads`) and every chunk is aligned by its
+own `align` call. The genome is cut into regions of about ``region_size`` bp (at least one
+per thread); per sample and region, `mark_duplicates_region` marks the duplicates among the
+reads starting there, straight from the chunks (no serial merge), and as soon as a region's
+shards (and its left neighbour's) are marked, `call_region` calls it. `gather_alignment`
+joins each sample's shards into its duplicate-marked BAM and `alignment_qc` checks it, both
+beside the calling; `join_calls` concatenates, normalises and filters the parts
+(``LowQual`` under ``min_qual``, ``LowDepth`` under ``min_depth``). Every call is a
+cached `gatk_env` task, gathered with `asyncio.gather`: on a cluster each shard is a pod of
+its own, and a failed shard re-runs alone while the others are cache hits. The defaults
+keep a laptop-sized sample in one chunk and one region per thread; the marked alignments
+and calls equal those of one whole-sample markdup and call (tests compare them).
 
 From Python or a notebook::
 
@@ -42,14 +46,19 @@ from typing import TypeVar
 from stargazer.config import gatk_env
 from stargazer.tasks.general.alignment_qc import alignment_qc
 from stargazer.tasks.general.bwa import align, split_reads
+from stargazer.tasks.general.markdup_shards import (
+    gather_alignment,
+    mark_duplicates_region,
+    shards_reaching,
+)
 from stargazer.tasks.general.reference import prepare_reference
 from stargazer.tasks.general.reference_checks import reference_contigs
-from stargazer.tasks.general.samtools import mark_duplicates, merge_alignments
 from stargazer.tasks.variants.bcftools import call_region, join_calls
 from stargazer.tasks.variants.calling import (
     MIN_DEPTH,
     MIN_QUAL,
     PARALLEL_MIN_LENGTH,
+    Region,
     plan_regions,
     region_text,
 )
@@ -99,41 +108,86 @@ def _check_sizes(reads_per_chunk: int, region_size: int) -> None:
 
 async def align_sample(
     reference: Reference, reads: Reads, reads_per_chunk: int, threads: int
-) -> Alignment:
-    """One sample: its chunks aligned as separate task calls, merged, duplicates marked."""
+) -> list[Alignment]:
+    """One sample's reads cut into chunks, each aligned by its own task call (sorted BAMs)."""
     chunks = await split_reads(reads=reads, reads_per_chunk=reads_per_chunk)
-    aligned = await gather_shards(
+    return await gather_shards(
         [align(reference=reference, reads=chunk, threads=threads) for chunk in chunks]
     )
-    merged = await merge_alignments(alignments=aligned, threads=threads)
-    marked, _metrics = await mark_duplicates(alignment=merged, threads=threads)
-    return marked
+
+
+async def _once(shard: Awaitable[T]) -> T:
+    return await shard
+
+
+def _call_parts(
+    reference: Reference,
+    marks: list[list[asyncio.Task[Alignment]]],
+    parts: list[list[Region]],
+) -> list[Awaitable[Variants]]:
+    """One `call_region` per part, each started as soon as the shards it reads are marked."""
+
+    async def call(index: int) -> Variants:
+        needed = [row[other] for row in marks for other in shards_reaching(parts, index)]
+        shards = await gather_shards(list(needed))
+        return await call_region(
+            reference=reference, alignments=shards, regions=region_text(parts[index])
+        )
+
+    return [call(index) for index in range(len(parts))]
+
+
+async def _gather_sample(
+    marks: list[asyncio.Task[Alignment]], chunks: list[Alignment]
+) -> Alignment:
+    """The sample's marked BAM from its shards, and its QC (both beside the calling)."""
+    gathered = await gather_alignment(shards=await gather_shards(list(marks)), chunks=chunks)
+    await alignment_qc(alignment=gathered, threads=1)
+    return gathered
 
 
 async def call_sharded(
     reference: Reference,
-    alignments: list[Alignment],
+    chunks: list[list[Alignment]],
     region_size: int,
     threads: int,
     cohort: str,
     min_qual: float,
     min_depth: int,
-) -> Variants:
-    """Call regions of about ``region_size`` bp (at least one per thread) and join them."""
+) -> tuple[Variants, list[Alignment]]:
+    """Mark duplicates and call by regions of about ``region_size`` bp; join both; QC.
+
+    Returns:
+        The joined call set and each sample's gathered, duplicate-marked alignment (whose
+        ``alignment_qc`` table is made beside the calling).
+    """
     contigs = reference_contigs(await reference.fetch())
     genome = sum(length for _, length in contigs)
-    least = threads if genome >= PARALLEL_MIN_LENGTH else 1
-    regions = [region_text(part) for part in plan_regions(contigs, region_size, least)]
-    parts = await gather_shards(
-        [call_region(reference=reference, alignments=alignments, regions=r) for r in regions]
+    parts = plan_regions(contigs, region_size, threads if genome >= PARALLEL_MIN_LENGTH else 1)
+    marks = [
+        [
+            asyncio.ensure_future(
+                _once(mark_duplicates_region(alignments=sample, regions=region_text(part)))
+            )
+            for part in parts
+        ]
+        for sample in chunks
+    ]
+    called, gathered = await asyncio.gather(
+        gather_shards(_call_parts(reference, marks, parts)),
+        gather_shards(
+            [_gather_sample(row, sample) for row, sample in zip(marks, chunks, strict=True)]
+        ),
     )
-    return await join_calls(
+    variants = await join_calls(
         reference=reference,
-        parts=parts,
+        parts=called,
         cohort=cohort,
         min_qual=min_qual,
         min_depth=min_depth,
+        alignments=gathered,
     )
+    return variants, gathered
 
 
 @gatk_env.task
@@ -170,15 +224,13 @@ async def germline_variants(
     _check_samples(samples)
     _check_sizes(reads_per_chunk, region_size)
     prepared = await prepare_reference(reference=reference)
-    marked = list(
+    chunks = list(
         await asyncio.gather(
             *(align_sample(prepared, reads, reads_per_chunk, threads) for reads in samples)
         )
     )
-    calling = call_sharded(prepared, marked, region_size, threads, cohort, min_qual, min_depth)
-    variants, _qc = await asyncio.gather(
-        calling,
-        asyncio.gather(*(alignment_qc(alignment=alignment, threads=1) for alignment in marked)),
+    variants, _marked = await call_sharded(
+        prepared, chunks, region_size, threads, cohort, min_qual, min_depth
     )
     return variants
 

@@ -10,7 +10,7 @@ from stargazer.tasks import split_reads
 from stargazer.tasks.variants.accuracy import score_vcf
 from stargazer.testing.germline import make_demo, register_demo
 from stargazer.testing.runs import run, task_runs
-from stargazer.types import Reads, assemble
+from stargazer.types import Alignment, Reads, assemble
 from stargazer.workflows import germline_variants
 
 #: ~2,100 pairs in 5 chunks; a 20 kb genome in 4 regions.
@@ -39,19 +39,20 @@ def test_sharded_run_calls_what_one_shard_calls(workspace):
     sharded = run(germline_variants, reference=assets["reference"], samples=[reads], **SHARDS)
     assert _count(workspace, "align") == 5
     assert _count(workspace, "call_region") == 4
-    assert _count(workspace, "merge_alignments") == 1
+    assert _count(workspace, "mark_duplicates_region") == 4
+    assert _count(workspace, "gather_alignment") == 1
+    assert _count(workspace, "merge_alignments") == 0 and _count(workspace, "mark_duplicates") == 0
     prepared = next(a for a in assemble(kind="reference") if "bwt" in a.files)
     one = score_vcf(whole.path, demo.truth, prepared.path, pass_only=False)
     many = score_vcf(sharded.path, demo.truth, prepared.path, pass_only=False)
     assert many["snv"]["f1"] >= one["snv"]["f1"] - 0.005 and many["snv"]["f1"] > 0.97
     assert many["indel"]["f1"] >= one["indel"]["f1"] - 0.02
     assert set(sharded.parents) >= {prepared.id}
-    (merged,) = [
-        a
-        for a in assemble(kind="alignment")
-        if a.tool == "samtools" and a.sorted and not a.duplicates_marked
-    ]
-    assert len(merged.parents) == 5
+    marked = assemble(kind="alignment", duplicates_marked=True, regions="")
+    gathered = next(a for a in marked if a.id in sharded.parents)
+    shards = [Alignment.load(parent) for parent in gathered.parents]
+    assert len(shards) == 4 and all(len(shard.parents) == 5 for shard in shards)
+    assert shards[0].regions.startswith("chr1:1-") and len({s.regions for s in shards}) == 4
 
 
 def test_regions_alone_give_the_same_calls(workspace):

@@ -3,7 +3,8 @@
 `align` turns reads into a sorted BAM whose records are `bwa mem`'s (see `bwa_align`).
 For scale, `split_reads` cuts a sample's reads into chunks of ``reads_per_chunk`` pairs;
 each chunk is aligned by its own `align` call (so a cluster runs them on separate pods and
-each one is cached and retried alone) and `samtools.merge_alignments` joins the chunk BAMs.
+each one is cached and retried alone); `markdup_shards` marks duplicates region by region
+straight from the chunk BAMs (or `samtools.merge_alignments` joins them into one BAM).
 
     from stargazer.tasks import align, split_reads
     chunks = await split_reads(reads=reads, reads_per_chunk=10_000_000)

@@ -11,13 +11,22 @@ Plain tuples are cheap to send to a worker process.
 
 from __future__ import annotations
 
-import gzip
 import itertools
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pysam
+
+from stargazer.tasks.general.fastq_split import (
+    Block,
+    ChunkWriter,
+    chunk_path,
+    fastq_blocks,
+    raw_name,
+)
 
 Query = tuple[str, str, str]
 
@@ -109,41 +118,129 @@ def mate_scores(qualities: list[str]) -> list[int]:
     return result
 
 
+class _Named(NamedTuple):
+    """A read as `_unpaired` names it (it only reads ``.name``)."""
+
+    name: str
+
+
+class _Pairing:
+    """Checks that R1 and R2 hold the same names, read by read, as their blocks come in.
+
+    The names a file has ahead of the other wait in ``names``; a file is only read on once
+    none of its names wait, so neither runs far ahead of the other.
+    """
+
+    def __init__(self, r1: Path, r2: Path) -> None:
+        self.files = (r1, r2)
+        self.checked = 0  # pairs found to match
+        self.names: tuple[list[bytes], list[bytes]] = ([], [])
+        self.headers: tuple[list[bytes], list[bytes]] = ([], [])
+        self.ended = [False, False]
+
+    def wants(self, mate: int) -> bool:
+        """Whether mate ``mate`` (0: R1, 1: R2) should be read on."""
+        return not self.names[mate]
+
+    def add(self, mate: int, block: Block | None) -> None:
+        """Check the next block of R1 (``mate`` 0) or R2 (1); None: that file has ended.
+
+        Raises:
+            ValueError: R1 and R2 do not pair (`_unpaired`'s message).
+        """
+        if block is None:
+            self.ended[mate] = True
+        else:
+            self.names[mate].extend(block.names)
+            self.headers[mate].extend(block.headers)
+        first, second = self.names
+        common = min(len(first), len(second))
+        if first[:common] != second[:common]:
+            index = next(i for i in range(common) if first[i] != second[i])
+            raise self._error(index, True, True)
+        for names, headers in zip(self.names, self.headers, strict=True):
+            del names[:common], headers[:common]
+        self.checked += common
+        for present, other in ((0, 1), (1, 0)):
+            if self.ended[other] and self.names[present]:  # one file has reads beyond the other's
+                raise self._error(0, present == 0, present == 1)
+
+    def _error(self, index: int, first: bool, second: bool) -> ValueError:
+        """`_unpaired` for the waiting read ``index``, present in R1 / R2 as told."""
+        records = [
+            _Named(raw_name(headers[index])) if present else None
+            for headers, present in zip(self.headers, (first, second), strict=True)
+        ]
+        return _unpaired(*self.files, self.checked + index + 1, *records)
+
+
+def _pump(
+    pool: ThreadPoolExecutor,
+    readers: list[Generator[Block, None, None]],
+    writers: list[ChunkWriter],
+    pairing: _Pairing | None,
+) -> None:
+    """Move every block from the readers to the writers; each reads / writes in a thread."""
+    reading = [pool.submit(next, reader, None) for reader in readers]
+    writing: list[Future[None] | None] = [None] * len(writers)
+    ended = [False] * len(readers)
+    while mates := [
+        mate
+        for mate in range(len(readers))
+        if not ended[mate] and (pairing is None or pairing.wants(mate))
+    ]:
+        for mate in mates:
+            block = reading[mate].result()
+            if pairing is not None:
+                pairing.add(mate, block)
+            if block is None:
+                ended[mate] = True
+                continue
+            reading[mate] = pool.submit(next, readers[mate], None)  # read ahead
+            previous = writing[mate]
+            if previous is not None:
+                previous.result()  # a file's blocks are written in order
+            writing[mate] = pool.submit(writers[mate].write, block)
+    for future in writing:
+        if future is not None:
+            future.result()
+
+
 def split_pairs(
     r1: str | Path, r2: str | Path | None, reads_per_chunk: int, outdir: str | Path
 ) -> list[tuple[Path, Path | None]]:
     """Cut reads into chunks of ``reads_per_chunk`` reads (pairs), written as gzipped FASTQ.
 
+    Chunk ``i`` holds reads ``[i * n, (i + 1) * n)`` as ``@name/1`` (``/2``; ``@name`` when
+    single-end), bases, ``+``, qualities: names without their comment, as `pairs` gives them.
+    R1 and R2 are read, checked and gzipped (level 1, no timestamp) in parallel threads.
+
     Returns:
         (R1, R2 or None) per chunk, in order.
 
     Raises:
-        ValueError: R1 and R2 do not pair.
+        ValueError: R1 and R2 do not pair, or a file is not 4-line FASTQ (a chunk file may
+            be left half-written: write into a folder that is discarded on error).
     """
     outdir = Path(outdir)
-    chunks: list[tuple[Path, Path | None]] = []
-    handles: list[gzip.GzipFile] = []
+    files = [Path(r1)] if r2 is None else [Path(r1), Path(r2)]
+    suffixes = [b""] if r2 is None else [b"/1", b"/2"]
+    readers = [
+        fastq_blocks(path, reads_per_chunk, s) for path, s in zip(files, suffixes, strict=True)
+    ]
+    writers = [ChunkWriter(outdir, mate) for mate in range(1, len(files) + 1)]
+    pairing = _Pairing(files[0], files[1]) if r2 is not None else None
     try:
-        for number, group in enumerate(pairs(r1, r2)):
-            if number % reads_per_chunk == 0:
-                for handle in handles:
-                    handle.close()
-                index = len(chunks)
-                paths = [outdir / f"chunk{index:04d}_R{mate + 1}.fastq.gz" for mate in range(2)]
-                chunks.append((paths[0], paths[1] if r2 is not None else None))
-                handles = [
-                    gzip.GzipFile(str(path), "wb", compresslevel=1, mtime=0)
-                    for path in paths[: len(group)]
-                ]
-            for mate, (handle, (name, sequence, quality)) in enumerate(
-                zip(handles, group, strict=True)
-            ):
-                suffix = f"/{mate + 1}" if r2 is not None else ""
-                handle.write(f"@{name}{suffix}\n{sequence}\n+\n{quality}\n".encode())
+        with ThreadPoolExecutor(max_workers=2 * len(files)) as pool:
+            _pump(pool, readers, writers, pairing)
     finally:
-        for handle in handles:
-            handle.close()
-    return chunks
+        for reader, writer in zip(readers, writers, strict=True):
+            reader.close()  # closes its file now, also when a read fails
+            writer.close()
+    return [
+        (chunk_path(outdir, chunk, 1), chunk_path(outdir, chunk, 2) if r2 is not None else None)
+        for chunk in range(writers[0].chunks)
+    ]
 
 
 __all__ = ["Query", "batches", "mate_scores", "pairs", "split_pairs", "strip_mate_suffix"]

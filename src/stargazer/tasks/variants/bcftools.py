@@ -18,12 +18,14 @@ import tempfile
 from pathlib import Path
 
 from stargazer.config import gatk_env
+from stargazer.tasks.general.markdup_shards import in_own_process
 from stargazer.tasks.general.reference_checks import check_bam_matches_reference
 from stargazer.tasks.variants.calling import (
     CALL_ARGS,
     MIN_DEPTH,
     MIN_QUAL,
     MPILEUP_ARGS,
+    Region,
     call_variants_files,
     finish,
     join_parts,
@@ -46,15 +48,48 @@ def tool_version() -> str:
     return f"{__bcftools_version__} (pysam {__version__})"
 
 
-def _check_alignments(reference: Reference, alignments: list[Alignment]) -> None:
-    """Refuse an empty list, repeated samples and BAMs made against another reference."""
-    if not alignments:
-        raise ValueError("call_variants needs at least one alignment; none was given")
+def _is_shard(alignment: Alignment) -> bool:
+    """A duplicate-marked region shard (`mark_duplicates_region`): part of a sample's BAM."""
+    return bool(alignment.regions)
+
+
+def _check_shards(alignments: list[Alignment]) -> None:
+    """Refuse a sample given more than once, unless as distinct region shards of it."""
+    whole = [a for a in alignments if not _is_shard(a)]
+    shards = [a for a in alignments if _is_shard(a)]
+    sharded = {a.sample_id for a in shards}
+    regions = [(a.sample_id, a.regions) for a in shards]
+    mixed = [a for a in whole if a.sample_id in sharded]
+    twice = sorted({sample for sample, region in regions if regions.count((sample, region)) > 1})
+    if twice:
+        raise ValueError(
+            f"sample {', '.join(twice)} is given the same region shard more than once; give "
+            "each shard of a sample once"
+        )
     check_one_per_sample(
-        alignments,
+        [*whole, *mixed],
         problem="appears in more than one alignment",
         fix="give one alignment per sample (merge a sample's BAMs first)",
     )
+
+
+def _check_alignments(
+    reference: Reference, alignments: list[Alignment], shards: bool = False
+) -> None:
+    """Refuse an empty list, repeated samples and BAMs made against another reference.
+
+    Region shards of a sample are taken only where ``shards`` (by `call_region`).
+    """
+    if not alignments:
+        raise ValueError("call_variants needs at least one alignment; none was given")
+    if not shards:
+        for alignment in filter(_is_shard, alignments):
+            raise ValueError(
+                f"{alignment.names['primary']} ({alignment.id}) holds only the reads of "
+                f"{alignment.regions}: call the sample's whole alignment "
+                "(gather_alignment joins its shards), or call the region with call_region"
+            )
+    _check_shards(alignments)
     for alignment in alignments:
         if not alignment.sorted:
             raise ValueError(
@@ -73,8 +108,10 @@ def _check_alignments(reference: Reference, alignments: list[Alignment]) -> None
                 )
 
 
-async def _checked_bams(reference: Reference, alignments: list[Alignment]) -> list[Path]:
-    _check_alignments(reference, alignments)
+async def _checked_bams(
+    reference: Reference, alignments: list[Alignment], shards: bool = False
+) -> list[Path]:
+    _check_alignments(reference, alignments, shards)
     await reference.fetch()
     dictionary = reference.companion("dict") if "dict" in reference.files else None
     bams = []
@@ -89,7 +126,7 @@ async def _checked_bams(reference: Reference, alignments: list[Alignment]) -> li
 
 def _call_set_name(alignments: list[Alignment], cohort: str) -> tuple[str, str, str]:
     """(file name, sample_id, cohort) of a call set: one sample, or the cohort."""
-    samples = [a.sample_id for a in alignments]
+    samples = list(dict.fromkeys(a.sample_id for a in alignments))
     if len(samples) == 1:
         return samples[0] or "calls", samples[0], ""
     name = cohort or "_".join(samples)
@@ -154,7 +191,8 @@ async def call_region(reference: Reference, alignments: list[Alignment], regions
 
     Args:
         reference: The reference the alignments were made against.
-        alignments: Sorted, indexed alignments, one per sample.
+        alignments: Sorted, indexed alignments: one per sample, or a sample's region shards
+            (`mark_duplicates_region`) that hold the reads overlapping ``regions``.
         regions: The shard, ``chr1:1-5000000`` or several joined by commas (1-based).
 
     Returns:
@@ -165,9 +203,10 @@ async def call_region(reference: Reference, alignments: list[Alignment], regions
         RuntimeError: bcftools failed.
     """
     part = parse_regions(regions)
-    bams = [str(b) for b in await _checked_bams(reference, alignments)]
+    files = await _checked_bams(reference, alignments, shards=True)
     name, sample_id, cohort = _call_set_name(alignments, "")
     with tempfile.TemporaryDirectory(prefix="stargazer-region-") as work:
+        bams = await _one_bam_per_sample(alignments, files, part, Path(work))
         out = Path(work) / f"{name}.part.bcf"
         worker = start_part(reference.path, part, out, bams)
         await asyncio.to_thread(finish, worker, bams)
@@ -186,6 +225,24 @@ async def call_region(reference: Reference, alignments: list[Alignment], regions
         )
 
 
+async def _one_bam_per_sample(
+    alignments: list[Alignment], files: list[Path], part: list[Region], work: Path
+) -> list[str]:
+    """One BAM per sample, in order: a sample's several region shards merged over ``part``."""
+    by_sample: dict[str, list[Path]] = {}
+    for alignment, path in zip(alignments, files, strict=True):
+        by_sample.setdefault(alignment.sample_id, []).append(path)
+    bams = []
+    for number, paths in enumerate(by_sample.values()):
+        if len(paths) == 1:
+            bams.append(str(paths[0]))
+        else:
+            window = work / f"sample{number}.window.bam"
+            await in_own_process("merge_window", paths, part, window)
+            bams.append(str(window))
+    return bams
+
+
 def _to_vcf_gz(bcf: Path, vcf: Path) -> None:
     import pysam.bcftools as bcftools
 
@@ -201,6 +258,7 @@ async def join_calls(
     cohort: str = "",
     min_qual: float = MIN_QUAL,
     min_depth: int = MIN_DEPTH,
+    alignments: list[Alignment] | None = None,
 ) -> Variants:
     """Join region calls (`call_region`, in genome order): concatenate, normalise, filter.
 
@@ -210,10 +268,13 @@ async def join_calls(
         cohort: Name of a joint call of several samples (default: sample ids joined by _).
         min_qual: Calls with QUAL under this get FILTER ``LowQual``.
         min_depth: Calls with INFO/DP under this get FILTER ``LowDepth``.
+        alignments: The samples' whole alignments, when the parts were called from their
+            region shards (`germline_variants` gives the gathered ones): the call set's
+            parents. By default, the alignments the first part was called from.
 
     Returns:
         One bgzipped, indexed, left-aligned VCF whose parents are the reference and the
-        alignments the parts were called from.
+        alignments.
 
     Raises:
         ValueError: No parts.
@@ -221,7 +282,7 @@ async def join_calls(
     if not parts:
         raise ValueError("join_calls needs at least one part; none was given")
     files = [await part.fetch() for part in parts]
-    alignments = [p for p in parts[0].parents if p != reference.id]
+    sources = [a.id for a in alignments or []] or [p for p in parts[0].parents if p != reference.id]
     sample_id = parts[0].sample_id
     name = sample_id or cohort or parts[0].cohort or "calls"
     with tempfile.TemporaryDirectory(prefix="stargazer-join-") as work:
@@ -230,7 +291,7 @@ async def join_calls(
         return await Variants.create(
             out,
             companions={"tbi": f"{out}.tbi"},
-            parents=[reference.id, *alignments],
+            parents=[reference.id, *sources],
             tool=TOOL,
             tool_version=tool_version(),
             params={**SETTINGS, "min_qual": min_qual, "min_depth": min_depth},

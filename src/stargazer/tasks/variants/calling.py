@@ -48,6 +48,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stargazer.tasks.general.reference_checks import reference_contigs
+from stargazer.tasks.general.region_files import Region
 
 #: ``bcftools mpileup`` settings (see the module docstring for why).
 MPILEUP_ARGS = ("-a", "FORMAT/AD,FORMAT/DP,INFO/AD")
@@ -57,8 +58,6 @@ CALL_ARGS = ("-m", "-v")
 MIN_QUAL, MIN_DEPTH = 10.0, 3
 #: Genomes smaller than this are called in one process (starting workers would not pay).
 PARALLEL_MIN_LENGTH = 500_000
-
-Region = tuple[str, int, int]
 
 _WORKER = """
 import sys

@@ -1,10 +1,14 @@
+import shutil
+import subprocess
+
 import pytest
 
 from stargazer.errors import InvalidAssetError
 from stargazer.tasks import prepare_reference
+from stargazer.tasks.general.bwa_align import INDEX_SUFFIXES, _index_method, bwa_index
 from stargazer.tasks.general.reference import build_indexes
 from stargazer.tasks.general.samtools import check_unique_contigs
-from stargazer.testing import run
+from stargazer.testing import genome, run, write_fasta
 from stargazer.testing.germline import make_demo
 from stargazer.types import Reference, assemble
 
@@ -41,3 +45,17 @@ def test_duplicate_contigs_are_refused_and_nothing_registered(workspace):
         check_unique_contigs(fasta)
     with pytest.raises(ValueError, match="duplicate contig names"):
         build_indexes(fasta, workspace)
+
+
+def test_the_bwa_index_is_the_one_debians_bwa_index_writes(tmp_path):
+    """Pybwa's AUTO would build with rb2; we pick bwa's own algorithm: same bytes, faster."""
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    ours.mkdir()
+    theirs.mkdir()
+    fasta = write_fasta(ours / "ref.fa", genome(seed=5, contigs={"chr1": 30_000, "chr2": 12_000}))
+    shutil.copy(fasta, theirs / "ref.fa")
+    assert _index_method(fasta).value == 3  # bwa's code for "is", its choice under 50 Mb
+    bwa_index(fasta)
+    subprocess.run(["bwa", "index", "ref.fa"], cwd=theirs, check=True, capture_output=True)
+    for suffix in INDEX_SUFFIXES.values():
+        assert (ours / f"ref.fa{suffix}").read_bytes() == (theirs / f"ref.fa{suffix}").read_bytes()
