@@ -1,4 +1,12 @@
-"""Sequencing reads: FASTQ or FASTQ.gz, single-end or paired (R1 primary, R2 companion)."""
+"""Sequencing reads: FASTQ or FASTQ.gz, single-end or paired (R1 primary, R2 companion).
+
+Reads are checked on the way in a block of records at a time (`fastq_records.count_reads`,
+R1 and R2 in two threads): every read must be a 4-line record that pysam reads as written,
+and R1 and R2 must name the same reads in the same order. Anything else (a damaged file, a
+bad record, FASTQ that pysam reads another way: multi-line, blank lines, non-ASCII) is read
+again record by record with pysam, as it always was: that says what is wrong and where, or
+accepts the file as pysam does.
+"""
 
 from __future__ import annotations
 
@@ -46,10 +54,10 @@ class Reads(Asset):
             )
         if r2 is not None:
             _check_distinct(r1, r2)
-        for path in (r1, r2):
-            if path is not None:
-                _check_container(path)
-        count = _check_records(r1, r2)
+        try:
+            count = _count_reads(r1, r2)
+        except (ValueError, OSError):  # InvalidAssetError too
+            count = _check_slowly(r1, r2)  # says what is wrong, or accepts it as pysam does
         if count == 0:
             raise InvalidAssetError(f"{r1}: no reads in the file; give a FASTQ with reads")
         return files, {**metadata, "paired": r2 is not None}
@@ -81,6 +89,37 @@ def _same_bytes(a: Path, b: Path, block: int = 1024 * 1024) -> bool:
                 return False
             if not left:
                 return True
+
+
+def _count_reads(r1: Path, r2: Path | None) -> int:
+    """The number of reads (pairs), when the fast checks are sure the files are good.
+
+    Raises:
+        InvalidAssetError: A file is not FASTQ (`require_format`).
+        ValueError: Anything else is or may be wrong (`count_reads`): `_check_slowly` says.
+    """
+    from stargazer.types.fastq_records import count_reads  # numpy: imported when used
+
+    for path in (r1, r2):
+        if path is not None:
+            require_format(path, "fastq", "FASTQ", "reads")
+    return count_reads(r1, r2)
+
+
+def _check_slowly(r1: Path, r2: Path | None) -> int:
+    """Check R1 (and R2) as pysam reads them, record by record; the number of reads (pairs).
+
+    For files the fast checks are not sure of: says exactly what is wrong and where, or
+    accepts what pysam accepts. Every file's container (format, then its whole gzip stream)
+    is checked before any record, as it always was.
+
+    Raises:
+        InvalidAssetError: The first problem found, as the checks have always named it.
+    """
+    for path in (r1, r2):
+        if path is not None:
+            _check_container(path)
+    return _check_records(r1, r2)
 
 
 def _check_container(path: Path) -> None:

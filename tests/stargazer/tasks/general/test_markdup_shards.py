@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 import pysam
 import pytest
 
 from stargazer.tasks import align, call_region, call_variants, prepare_reference, split_reads
-from stargazer.tasks.general.markdup_shards import gather_alignment, mark_duplicates_region
+from stargazer.tasks.general.markdup_shards import (
+    gather_alignment,
+    in_own_process,
+    mark_duplicates_region,
+)
 from stargazer.tasks.general.region_files import shards_reaching, starts_in, window_bed
 from stargazer.tasks.general.samtools import markdup
 from stargazer.tasks.variants.calling import region_text, split_regions
@@ -130,3 +135,14 @@ def test_windows_are_clamped_to_the_contigs_and_starts_are_one_based():
     bed = window_bed([("chr1", 5101, 9000), ("chr2", 1, 300)], lengths, margin=2000)
     assert bed == "chr1\t3100\t9000\nchr2\t0\t2300\n"
     assert starts_in([("chr1", 5, 9)]) == '(rname == "chr1" && pos >= 5 && pos <= 9)'
+
+
+def test_a_failing_samtools_step_names_itself_and_carries_its_error(tmp_path):
+    missing = tmp_path / "missing.bam"
+    with pytest.raises(RuntimeError, match=r"samtools mark_region_files failed: .*missing\.bam"):
+        asyncio.run(
+            in_own_process(
+                "mark_region_files", [missing], [("chr1", 1, 9)], tmp_path / "o.bam", tmp_path
+            )
+        )
+    assert not (tmp_path / "o.bam").exists()
