@@ -11,9 +11,11 @@ In one run, on demo data generated here (deterministic seeds, deleted afterwards
    ``flyte.run`` with a cold cache against Debian's ``bwa mem | samtools fixmate -m |
    samtools sort``, ``samtools markdup``, ``samtools index``, ``bcftools mpileup | bcftools
    call -mv``, run one after the other in this process's run. Per-step times come from
-   Flyte's local run history (a step is the span of its task calls). Goals: align and
-   markdup <= 1.0x, total <= 0.9x. Then the same workflow sharded (2 read chunks, 4 regions)
-   in a fresh workspace: on 2 cores no slower than unsharded. **Warm cache**: a re-run.
+   Flyte's local run history (a step is the span of its task calls; ``mark_duplicates`` is
+   the region shards, while ``gather_alignment`` and ``alignment_qc`` run beside the calls
+   and are listed on their own). Goals: align and markdup <= 1.0x, total <= 0.9x. Then the
+   same workflow sharded (2 read chunks, 4 regions) in a fresh workspace: on 2 cores no
+   slower than unsharded. **Warm cache**: a re-run.
 3. **Scale** on 2 Mb at 30x: for N shards (1, 2, 4, 8) each shard's step (split, align a
    chunk, mark duplicates in a region, call a region; gather, join) runs alone in its own
    process with 2 threads, as a pod would; from their CPU and wall seconds: total CPU, the
@@ -150,7 +152,8 @@ def run_workflow(
 STEPS = {
     "prepare_reference": ("prepare_reference",),
     "align": ("split_reads", "align"),
-    "mark_duplicates": ("mark_duplicates_region", "gather_alignment"),
+    "mark_duplicates": ("mark_duplicates_region",),
+    "gather_alignment": ("gather_alignment",),
     "call_variants": ("call_region", "join_calls"),
     "alignment_qc": ("alignment_qc",),
     "germline_variants": ("germline_variants",),
@@ -490,8 +493,9 @@ def table(results: dict) -> str:
         w = speed["workflow_steps"].get(step, 0.0)
         p = speed["plain_steps"].get(step, 0.0)
         lines.append(f"  {step:<18} {w:>9.2f} {p:>9.2f} {w / p if p else 0:>7.2f}")
-    qc = speed["workflow_steps"].get("alignment_qc", 0.0)
-    lines.append(f"  {'alignment_qc':<18} {qc:>9.2f} {'-':>9} {'-':>7}")
+    for beside in ("gather_alignment", "alignment_qc"):  # both run beside the calls
+        seconds = speed["workflow_steps"].get(beside, 0.0)
+        lines.append(f"  {beside:<18} {seconds:>9.2f} {'-':>9} {'-':>7}")
     lines.append(
         f"  {'total':<18} {speed['workflow_seconds']:>9.2f} {speed['plain_seconds']:>9.2f} "
         f"{speed['ratio']:>7.2f}"
