@@ -36,7 +36,7 @@ from pathlib import Path
 from stargazer.config import gatk_env
 from stargazer.tasks.general import region_files
 from stargazer.tasks.general.region_files import MARGIN, shards_reaching
-from stargazer.tasks.general.samtools import TOOL, has_mate_tags, tool_version
+from stargazer.tasks.general.samtools import has_mate_tags, register_sorted_bam
 from stargazer.tasks.variants.calling import parse_regions
 from stargazer.types import Alignment
 
@@ -111,17 +111,9 @@ async def mark_duplicates_region(alignments: list[Alignment], regions: str) -> A
     with tempfile.TemporaryDirectory(prefix="stargazer-markdup-region-") as work:
         out = Path(work) / f"{sample}.region.bam"
         await in_own_process("mark_region_files", bams, part, out, work)
-        return await Alignment.create(
-            out,
-            parents=alignments,
-            tool=TOOL,
-            tool_version=tool_version(),
-            params={"command": "markdup (reads starting in regions)"},
-            sample_id=alignments[0].sample_id,
-            reference_id=alignments[0].reference_id,
-            sorted=True,
-            duplicates_marked=True,
-            regions=regions,
+        params: dict[str, object] = {"command": "markdup (reads starting in regions)"}
+        return await register_sorted_bam(
+            out, alignments, params, duplicates_marked=True, regions=regions
         )
 
 
@@ -152,17 +144,8 @@ async def gather_alignment(shards: list[Alignment], chunks: list[Alignment]) -> 
     with tempfile.TemporaryDirectory(prefix="stargazer-gather-") as work:
         out = Path(work) / f"{samples[0] or 'sample'}.markdup.bam"
         await in_own_process("gather_files", files, chunk_files, out)
-        return await Alignment.create(
-            out,
-            parents=shards,
-            tool=TOOL,
-            tool_version=tool_version(),
-            params={"command": "markdup -s (by region)", "regions": len(shards)},
-            sample_id=shards[0].sample_id,
-            reference_id=shards[0].reference_id,
-            sorted=True,
-            duplicates_marked=True,
-        )
+        params = {"command": "markdup (by region)", "regions": len(shards)}
+        return await register_sorted_bam(out, shards, params, duplicates_marked=True)
 
 
 __all__ = [

@@ -155,6 +155,29 @@ def _write_tsv(rows: Mapping[str, object], path: Path) -> Path:
     return path
 
 
+async def register_sorted_bam(
+    bam: Path,
+    parents: list[Alignment],
+    params: dict[str, object],
+    *,
+    duplicates_marked: bool,
+    regions: str = "",
+) -> Alignment:
+    """Register a sorted BAM samtools made from ``parents`` (one sample, one reference)."""
+    return await Alignment.create(
+        bam,
+        parents=parents,
+        tool=TOOL,
+        tool_version=tool_version(),
+        params=params,
+        sample_id=parents[0].sample_id,
+        reference_id=parents[0].reference_id,
+        sorted=True,
+        duplicates_marked=duplicates_marked,
+        regions=regions,
+    )
+
+
 @gatk_env.task
 async def mark_duplicates(alignment: Alignment, threads: int = 2) -> tuple[Alignment, Table]:
     """Flag PCR and optical duplicates with ``samtools markdup``.
@@ -186,17 +209,9 @@ async def mark_duplicates(alignment: Alignment, threads: int = 2) -> tuple[Align
             source = await asyncio.to_thread(add_mate_tags, bam, Path(work) / "mates.bam", threads)
         out = Path(work) / f"{sample}.markdup.bam"
         metrics = await asyncio.to_thread(markdup, source, out, threads, index=False)
-        marked = await Alignment.create(
-            out,
-            parents=[alignment],
-            tool=TOOL,
-            tool_version=tool_version(),
-            params={"command": "markdup -s"},  # not threads: it cannot change the output
-            sample_id=alignment.sample_id,
-            reference_id=alignment.reference_id,
-            sorted=True,
-            duplicates_marked=True,
-        )
+        # not threads in params: they cannot change the output
+        params: dict[str, object] = {"command": "markdup -s"}
+        marked = await register_sorted_bam(out, [alignment], params, duplicates_marked=True)
         table = await Table.create(
             _write_tsv(metrics, Path(work) / f"{sample}.duplicate_metrics.tsv"),
             parents=[marked],
@@ -245,17 +260,8 @@ async def merge_alignments(alignments: list[Alignment], threads: int = 2) -> Ali
             "-f", "-c", "-p", *FAST_BAM, "--no-PG", "-@", str(threads), "-o", str(out), *bams,
             catch_stdout=False,
         )  # fmt: skip
-        return await Alignment.create(
-            out,
-            parents=alignments,
-            tool=TOOL,
-            tool_version=tool_version(),
-            params={"command": "merge -c -p", "chunks": len(alignments)},
-            sample_id=alignments[0].sample_id,
-            reference_id=alignments[0].reference_id,
-            sorted=True,
-            duplicates_marked=False,
-        )
+        params = {"command": "merge -c -p", "chunks": len(alignments)}
+        return await register_sorted_bam(out, alignments, params, duplicates_marked=False)
 
 
 __all__ = [
@@ -270,6 +276,7 @@ __all__ = [
     "markdup",
     "merge_alignments",
     "reference_contigs",
+    "register_sorted_bam",
     "sequence_dictionary",
     "tool_version",
 ]
