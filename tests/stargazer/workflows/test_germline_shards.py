@@ -89,3 +89,35 @@ def test_a_failed_shard_reruns_alone(workspace):
     assert _count(workspace, "align", hit=1) == 4
     assert _count(workspace, "align", hit=0) == 1
     assert _count(workspace, "split_reads", hit=1) == 1
+
+
+def _records(alignment):
+    with pysam.AlignmentFile(str(alignment.path)) as bam:
+        return sorted(
+            (r.query_name, r.flag, r.reference_id, r.reference_start)
+            for r in bam.fetch(until_eof=True)
+        )
+
+
+def test_a_cohort_in_regions_gives_the_same_calls_and_marked_reads(workspace):
+    """Two samples, 7 regions: each sample's shards are marked apart, the calls are joint."""
+    demo = make_demo(workspace / "data", samples=2, seed=44)
+    assets = register_demo(demo)
+    samples = list(assets["reads"].values())
+    whole = run(germline_variants, reference=assets["reference"], samples=samples)
+    marked_whole = {
+        a.sample_id: a
+        for a in assemble(kind="alignment", regions="")
+        if a.duplicates_marked and a.id in whole.parents
+    }
+    regions = run(
+        germline_variants, reference=assets["reference"], samples=samples, region_size=3_000
+    )
+    assert _count(workspace, "mark_duplicates_region") == 14
+    assert _count(workspace, "gather_alignment") == 2
+    assert _calls(regions.path) == _calls(whole.path) and _calls(whole.path)
+    gathered = [Alignment.load(parent) for parent in regions.parents[1:]]
+    assert sorted(a.sample_id for a in gathered) == ["sample1", "sample2"]
+    for alignment in gathered:
+        assert alignment.regions == "" and len(alignment.parents) == 7
+        assert _records(alignment) == _records(marked_whole[alignment.sample_id])
