@@ -16,7 +16,7 @@ import pysam
 #: A region, 1-based inclusive: (contig, start, end).
 Region = tuple[str, int, int]
 #: BGZF level of the kept reads: 1, as for every BAM written fast; on the 5 Mb demo it is
-#: 3% larger than level 2 and 20% faster to write (compression is most of a region's time).
+#: 3% larger than level 2 and ~10% faster to write (compression is most of its time).
 KEPT_BAM = ("--output-fmt-option", "level=1")
 
 #: Bases read on each side of a region: every read that shares an unclipped 5' end with a
